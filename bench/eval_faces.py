@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""Run a photoguard face detector over an annotated set and score it with face_eval.py.
+
+    bench/eval_faces.py SETDIR [--detector centerface|haar] [--thorough] [--threshold T]
+                        [--derive rot90|up4 --scratch DIR] [--out DETECTIONS.jsonl]
+                        [--sweep 0.2,0.3,...] [--face-eval PATH]
+
+SETDIR holds images/ and gt.json (see ../shared/README.md). --derive builds a rotated (90°
+clockwise) or 4x upscaled copy of the set, boxes transformed, under --scratch (never inside
+the repository) and evaluates that. --sweep re-scores the same run at higher thresholds
+(exact for greedy NMS: a kept box is only ever suppressed by a higher-scoring one).
+Images are loaded the way the pipeline shows them: Pillow, convert("RGB"), np.asarray.
+This is a benchmark, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from photoguard.detect import make_detector  # noqa: E402
+
+DEFAULT_FACE_EVAL = REPO.parent / "shared" / "tools" / "face_eval.py"
+
+
+def derive(setdir: Path, kind: str, scratch: Path) -> Path:
+    """A transformed copy of the set (images + gt.json) under scratch; reused if present."""
+    out = scratch / f"{setdir.name}_{kind}"
+    if (out / "gt.json").exists():
+        return out
+    gt = json.loads((setdir / "gt.json").read_text())
+
+    def tf(box, w, h):
+        x, y, bw, bh = box
+        if kind == "rot90":  # clockwise: (x, y) -> (h - y - bh, x)
+            return [h - y - bh, x, bh, bw]
+        return [4 * x, 4 * y, 4 * bw, 4 * bh]
+
+    new = {"images": {}, "ignore": {}}
+    for rel, boxes in gt["images"].items():
+        im = Image.open(setdir / "images" / rel).convert("RGB")
+        w, h = im.size
+        im = im.transpose(Image.Transpose.ROTATE_270) if kind == "rot90" else \
+            im.resize((4 * w, 4 * h), Image.Resampling.BICUBIC)
+        dst = out / "images" / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        im.save(dst, quality=92)
+        new["images"][rel] = [tf(b, w, h) for b in boxes]
+        new["ignore"][rel] = [tf(b, w, h) for b in gt.get("ignore", {}).get(rel, [])]
+    (out / "gt.json").write_text(json.dumps(new))
+    return out
+
+
+def run(setdir: Path, detector, out: Path) -> float:
+    """Detect on every image, write the jsonl; mean ms per image (detection only)."""
+    gt = json.loads((setdir / "gt.json").read_text())
+    total = 0.0
+    with out.open("w") as fh:
+        for rel in sorted(gt["images"]):
+            path = setdir / "images" / rel
+            rgb = np.asarray(Image.open(path).convert("RGB"))
+            t = time.perf_counter()
+            faces = detector.detect(rgb)
+            total += time.perf_counter() - t
+            fh.write(json.dumps({"path": str(path), "faces": [
+                {"box": list(f.box), "score": round(f.score, 4)} for f in faces]}) + "\n")
+    return 1000 * total / max(1, len(gt["images"]))
+
+
+def score(face_eval: Path, setdir: Path, dets: Path) -> str:
+    res = subprocess.run([sys.executable, str(face_eval), str(setdir), str(dets)],
+                         capture_output=True, text=True, check=True)
+    return res.stdout
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("setdir", type=Path)
+    ap.add_argument("--detector", default="centerface", choices=["centerface", "haar"])
+    ap.add_argument("--thorough", action="store_true")
+    ap.add_argument("--threshold", type=float, default=None)
+    ap.add_argument("--derive", choices=["rot90", "up4"])
+    ap.add_argument("--scratch", type=Path, help="folder for derived sets (outside the repo)")
+    ap.add_argument("--out", type=Path, help="detections jsonl (default: a temporary file)")
+    ap.add_argument("--sweep", help="comma-separated higher thresholds to re-score")
+    ap.add_argument("--work-side", type=int, help="centerface: override the working size (tuning)")
+    ap.add_argument("--face-eval", type=Path, default=DEFAULT_FACE_EVAL)
+    a = ap.parse_args()
+
+    setdir = a.setdir
+    if a.derive:
+        if not a.scratch:
+            ap.error("--derive needs --scratch DIR")
+        if a.scratch.resolve().is_relative_to(REPO):
+            ap.error("--scratch must be outside the repository")
+        setdir = derive(setdir, a.derive, a.scratch)
+    out = a.out or Path(tempfile.mkstemp(suffix=".jsonl")[1])
+
+    detector = make_detector(a.detector, a.threshold, a.thorough)
+    if a.work_side:
+        getattr(detector, "inner", detector).work_side = a.work_side
+    detector.detect(np.zeros((64, 64, 3), np.uint8))  # model load is not per-image cost
+    ms = run(setdir, detector, out)
+    print(f"set {setdir}  detector {a.detector}{' thorough' if a.thorough else ''}  "
+          f"threshold {a.threshold if a.threshold is not None else 'default'}  {ms:.0f} ms/image")
+    print(score(a.face_eval, setdir, out), end="")
+
+    for t in [float(x) for x in a.sweep.split(",")] if a.sweep else []:
+        filtered = out.with_suffix(f".t{t}.jsonl")
+        with out.open() as src, filtered.open("w") as dst:
+            for line in src:
+                rec = json.loads(line)
+                rec["faces"] = [f for f in rec["faces"] if f["score"] >= t]
+                dst.write(json.dumps(rec) + "\n")
+        line = next(ln for ln in score(a.face_eval, setdir, filtered).splitlines() if "IoU>=0.3" in ln)
+        print(f"threshold {t}: {line}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,18 @@
+"""photoguard: privacy-safe copies of photos, with metadata removed and faces obscured.
+
+Library use: ``clean_file(src, dst, Options())`` and ``scan_file(path, Options())``.
+"""
+
+from .errors import ExitCode, PhotoguardError
+from .options import Options
+
+__all__ = ["ExitCode", "Options", "PhotoguardError", "Report", "Result", "clean_file", "scan_file"]
+
+
+def __getattr__(name: str):
+    # the pipeline pulls in numpy and Pillow: load it on first use so `photoguard --help` is quick
+    if name in ("Report", "Result", "clean_file", "scan_file"):
+        from . import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(f"module 'photoguard' has no attribute {name!r}")

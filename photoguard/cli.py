@@ -1,0 +1,164 @@
+"""The command line: parse, build Options, call the library, report, exit.
+
+Exit codes: 0 all done, 1 some files failed (the rest were cleaned), 2 usage error,
+130 interrupted. stdout carries results only (``--json``); messages and progress go to stderr.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import ExitCode, PhotoguardError
+from .options import DETECTORS, MODES, OUTPUT_FORMATS, Options
+
+EXIT_CODES_HELP = "Exit codes: 0 all done, 1 some files failed (the others were done), 2 usage error, 130 interrupted."
+
+
+def detection_options(command):
+    """Options shared by every command that looks for faces."""
+    decorators = [
+        click.option("--detector", type=click.Choice(DETECTORS), default="centerface", show_default=True,
+                     help="Face detection engine: centerface (finds ~9 in 10 faces) or OpenCV's Haar cascades."),
+        click.option("--threshold", type=click.FloatRange(0, 1), default=None,
+                     help="Score a detection needs to count as a face (lower finds more). Default: the engine's measured one."),
+        click.option("--thorough", is_flag=True,
+                     help="Extra passes for small faces in group photos and for sideways faces (slower)."),
+        click.option("--no-faces", "no_faces", is_flag=True, help="Do not look for faces: metadata only."),
+        click.option("-j", "--jobs", type=click.IntRange(1), default=None,
+                     help="Worker processes. Default: the number of CPUs."),
+        click.option("--json", "as_json", is_flag=True, help="Print JSON Lines on stdout, one object per file."),
+        click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary."),
+        click.option("--max-pixels", type=click.IntRange(1), default=Options.max_pixels, show_default=True,
+                     help="Refuse images that declare more pixels than this."),
+    ]
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
+@click.group(epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="photoguard")
+def cli():
+    """Make privacy-safe copies of photos: metadata removed, faces obscured."""
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for the copies. Default: FOLDER-safe beside each input folder.")
+@click.option("--mode", type=click.Choice(MODES), default="blur", show_default=True, help="How faces are obscured.")
+@click.option("--mask-scale", type=click.FloatRange(1.0, 4.0), default=Options.mask_scale, show_default=True,
+              help="Size of the obscured ellipse relative to the face box (covers hair and ears).")
+@click.option("--format", "output_format", type=click.Choice(OUTPUT_FORMATS), default="keep", show_default=True,
+              help="Format of the copies. keep: the input's own, but HEIC/HEIF/AVIF become JPEG.")
+@click.option("--overwrite", is_flag=True, help="Replace copies that already exist.")
+@detection_options
+def clean(paths, output, mode, mask_scale, output_format, overwrite, **common):
+    """Write a clean copy of every photo in PATHS: no metadata, faces obscured.
+
+    Originals are never changed. Folders are walked recursively; files that are not images
+    are skipped.
+    """
+    options = _options(common, mode=mode, mask_scale=mask_scale, output_format=output_format,
+                       overwrite=overwrite)
+    from . import pipeline, report, walk
+
+    with _reported_errors():
+        jobs = walk.plan_outputs(walk.find_inputs(list(paths)), output, options.output_format)
+    tally = report.Tally()
+    with _progress(len(jobs), common["quiet"]) as advance, _reported_errors():
+        for result in pipeline.run_batch(pipeline.clean_job, jobs, options, _workers(common)):
+            tally.add(result)
+            if common["as_json"]:
+                click.echo(report.result_json(result))
+            if result.status == "failed":
+                click.echo(report.failure_line(result), err=True)
+            advance()
+    if not common["quiet"]:
+        folders = sorted({job.out_root for job in jobs if job.out_root})
+        click.echo(tally.summary(folders), err=True)
+    sys.exit(ExitCode.some_files_failed if tally.status["failed"] else ExitCode.ok)
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@detection_options
+def scan(paths, **common):
+    """Show what each photo in PATHS gives away: GPS, dates, camera, names, thumbnails, faces.
+
+    Reads only; writes nothing.
+    """
+    options = _options(common)
+    from . import pipeline, report, walk
+
+    with _reported_errors():
+        jobs = walk.find_inputs(list(paths))
+    failed = 0
+    with _progress(len(jobs), common["quiet"] or not common["as_json"]) as advance, _reported_errors():
+        for item in pipeline.run_batch(pipeline.scan_job, jobs, options, _workers(common)):
+            if isinstance(item, pipeline.Result) and item.status == "skipped":
+                advance()
+                continue
+            failed += isinstance(item, pipeline.Result)
+            click.echo(report.report_json(item) if common["as_json"] else report.report_line(item))
+            if isinstance(item, pipeline.Result):
+                click.echo(report.failure_line(item), err=True)
+            advance()
+    sys.exit(ExitCode.some_files_failed if failed else ExitCode.ok)
+
+
+def _options(common: dict, **specific) -> Options:
+    return Options(detector=common["detector"], threshold=common["threshold"], thorough=common["thorough"],
+                   faces=not common["no_faces"], max_pixels=common["max_pixels"], **specific)
+
+
+def _workers(common: dict) -> int:
+    from .pipeline import default_workers
+
+    return common["jobs"] or default_workers()
+
+
+class _reported_errors:
+    """Turn library errors and interrupts into one line on stderr and the right exit code."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        if isinstance(error, PhotoguardError):
+            from .report import printable
+
+            where = f"{printable(error.path)}: " if error.path and str(error.path) not in error.message else ""
+            click.echo(f"photoguard: {where}{printable(error)}", err=True)
+            sys.exit(error.exit_code)
+        if isinstance(error, KeyboardInterrupt):
+            click.echo("photoguard: interrupted", err=True)
+            sys.exit(ExitCode.interrupted)
+        return False
+
+
+class _progress:
+    """A progress bar on stderr, only when stderr is a terminal."""
+
+    def __init__(self, total: int, quiet: bool):
+        self.bar = None
+        if not quiet and sys.stderr.isatty() and total > 1:
+            self.bar = click.progressbar(length=total, file=sys.stderr, label="photoguard")
+
+    def __enter__(self):
+        if self.bar is None:
+            return lambda: None
+        self.bar.__enter__()
+        return lambda: self.bar.update(1)
+
+    def __exit__(self, *exc_info):
+        if self.bar is not None:
+            self.bar.__exit__(*exc_info)
+        return False
+
+
+def main() -> None:
+    cli(prog_name="photoguard")

@@ -1,0 +1,31 @@
+"""The explicit registry of format handlers, and sniffing by magic bytes."""
+
+from __future__ import annotations
+
+from .base import Container, EncodeHints, FormatHandler
+from .gif import GifHandler
+from .heif import HeifHandler
+from .jpeg import JpegHandler
+from .png import PngHandler
+from .tiff import TiffHandler
+from .webp import WebpHandler
+
+HANDLERS: tuple[FormatHandler, ...] = (
+    JpegHandler(), PngHandler(), WebpHandler(), TiffHandler(), GifHandler(), HeifHandler(),
+)
+BY_NAME = {handler.name: handler for handler in HANDLERS}
+#: bytes needed to recognise any registered format
+SNIFF_BYTES = 32
+#: file name suffixes that promise an image: such a file that is not one is an error, not a skip
+IMAGE_SUFFIXES = frozenset(s for handler in HANDLERS for s in handler.extensions)
+
+
+def sniff(head: bytes) -> FormatHandler | None:
+    for handler in HANDLERS:
+        if handler.accept(head):
+            return handler
+    return None
+
+
+__all__ = ["BY_NAME", "Container", "EncodeHints", "FormatHandler", "HANDLERS", "IMAGE_SUFFIXES",
+           "SNIFF_BYTES", "sniff"]

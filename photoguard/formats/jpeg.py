@@ -1,0 +1,136 @@
+"""JPEG (and MPO, whose primary image is a JPEG): marker segments."""
+
+from __future__ import annotations
+
+import struct
+
+from .base import Container, EncodeHints, FormatHandler
+
+SOI, EOI, SOS = 0xD8, 0xD9, 0xDA
+#: markers that stand alone, without a length field
+_STANDALONE = {0x01, SOI, EOI} | set(range(0xD0, 0xD8))
+_SOF = set(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+_NAMES = {0xC4: "DHT", 0xCC: "DAC", 0xDB: "DQT", 0xDD: "DRI", SOS: "SOS", 0xFE: "COM"}
+
+# APPn payload signatures, and the metadata kind each one carries
+_APP_SIGNATURES = [
+    (0xE0, b"JFIF\0", "APP0:JFIF", ""),
+    (0xE0, b"JFXX\0", "APP0:JFXX", "thumbnail"),
+    (0xE1, b"Exif\0", "APP1:Exif", "exif"),
+    (0xE1, b"http://ns.adobe.com/xap/1.0/\0", "APP1:XMP", "xmp"),
+    (0xE1, b"http://ns.adobe.com/xmp/extension/\0", "APP1:ExtendedXMP", "xmp"),
+    (0xE2, b"ICC_PROFILE\0", "APP2:ICC", "icc"),
+    (0xE2, b"MPF\0", "APP2:MPF", "mpf"),
+    (0xED, b"Photoshop 3.0\0", "APP13:Photoshop", "iptc"),
+    (0xEE, b"Adobe", "APP14:Adobe", ""),
+]
+
+
+def segment_name(marker: int, payload: bytes) -> tuple[str, str]:
+    if marker in _SOF:
+        return f"SOF{marker - 0xC0}", ""
+    if marker in _NAMES:
+        return _NAMES[marker], "comment" if marker == 0xFE else ""
+    if 0xE0 <= marker <= 0xEF:
+        for app, signature, name, kind in _APP_SIGNATURES:
+            if marker == app and payload.startswith(signature):
+                if name == "APP0:JFIF" and len(payload) > 14:  # 14 bytes: JFIF with no thumbnail
+                    return "APP0:JFIF+thumbnail", "thumbnail"
+                return name, kind
+        return f"APP{marker - 0xE0}", "unknown"
+    return f"marker-{marker:02X}", "unknown"
+
+
+def walk(data: bytes):
+    """Yield (marker, start, end, payload) for each segment up to EOI, then the trailer.
+
+    ``start``/``end`` bound the whole segment including its marker; SOS includes the
+    entropy-coded data that follows it. The last item is (None, start, len, b"") for the
+    bytes after EOI (empty when there are none).
+    """
+    if not data.startswith(b"\xff\xd8"):
+        raise ValueError("not a JPEG: no start-of-image marker")
+    pos = 2
+    yield SOI, 0, 2, b""
+    size = len(data)
+    while True:
+        if pos + 2 > size:
+            raise ValueError("JPEG ends before its end-of-image marker")
+        if data[pos] != 0xFF:
+            raise ValueError(f"JPEG marker expected at byte {pos}")
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker in _STANDALONE:
+            yield marker, pos, pos + 2, b""
+            pos += 2
+            if marker == EOI:
+                yield None, pos, size, b""
+                return
+            continue
+        if pos + 4 > size:
+            raise ValueError("JPEG segment header cut short")
+        (length,) = struct.unpack(">H", data[pos + 2 : pos + 4])
+        end = pos + 2 + length
+        if length < 2 or end > size:
+            raise ValueError(f"JPEG segment at byte {pos} runs past the end of the file")
+        payload = data[pos + 4 : end]
+        if marker == SOS:
+            end = _entropy_end(data, end)
+        yield marker, pos, end, payload
+        pos = end
+
+
+def _entropy_end(data: bytes, pos: int) -> int:
+    """Index of the first marker after entropy-coded data (skipping stuffing and restarts)."""
+    while True:
+        pos = data.find(b"\xff", pos)
+        if pos < 0 or pos + 1 >= len(data):
+            raise ValueError("JPEG image data is cut short")
+        following = data[pos + 1]
+        if following == 0x00 or 0xD0 <= following <= 0xD7 or following == 0xFF:
+            pos += 1 if following == 0xFF else 2
+            continue
+        return pos
+
+
+class JpegHandler(FormatHandler):
+    name = "jpeg"
+    pillow_format = "JPEG"
+    extensions = (".jpg", ".jpeg", ".jpe", ".jfif", ".mpo")
+    keep = frozenset(
+        {"SOI", "EOI", "DQT", "DHT", "DRI", "SOS", "APP0:JFIF", "APP14:Adobe"}
+        | {f"SOF{m - 0xC0}" for m in _SOF}
+        | {f"RST{n}" for n in range(8)}
+    )
+
+    def accept(self, head: bytes) -> bool:
+        return head.startswith(b"\xff\xd8\xff")
+
+    def containers(self, data: bytes) -> list[Container]:
+        found = []
+        for marker, start, end, payload in walk(data):
+            if marker is None:
+                if end > start:
+                    found.append(Container("trailer", "trailer", end - start))
+            elif marker == SOI:
+                found.append(Container("SOI"))
+            elif marker == EOI:
+                found.append(Container("EOI"))
+            elif 0xD0 <= marker <= 0xD7:
+                found.append(Container(f"RST{marker - 0xD0}"))
+            else:
+                name, kind = segment_name(marker, payload)
+                found.append(Container(name, kind, end - start))
+        return found
+
+    def writable_mode(self, mode: str) -> str:
+        return mode if mode in ("L", "RGB", "CMYK") else "RGB"
+
+    def save_options(self, image, hints: EncodeHints) -> dict:
+        if hints.jpeg_qtables and image.mode == "RGB" and len(hints.jpeg_qtables) >= 2:
+            return {"qtables": hints.jpeg_qtables, "subsampling": hints.jpeg_subsampling}
+        if hints.jpeg_qtables and image.mode == "L":
+            return {"qtables": hints.jpeg_qtables[:1]}
+        return {"quality": 92}

@@ -1,0 +1,36 @@
+"""One frozen set of options shared by the CLI and the library API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DETECTORS = ("centerface", "haar")
+MODES = ("blur", "pixelate", "fill")
+OUTPUT_FORMATS = ("keep", "jpeg", "png", "webp")
+
+
+@dataclass(frozen=True)
+class Options:
+    detector: str = "centerface"
+    #: score cut for detections; None means the engine's measured default
+    threshold: float | None = None
+    thorough: bool = False
+    #: False strips metadata only
+    faces: bool = True
+    mode: str = "blur"
+    #: the mask is this many times the face box (covers hair and ears)
+    mask_scale: float = 1.4
+    output_format: str = "keep"
+    overwrite: bool = False
+    #: refuse images that declare more pixels than this (decompression bombs)
+    max_pixels: int = 200_000_000
+
+    def __post_init__(self) -> None:
+        if self.detector not in DETECTORS:
+            raise ValueError(f"unknown detector {self.detector!r}")
+        if self.mode not in MODES:
+            raise ValueError(f"unknown mode {self.mode!r}")
+        if self.output_format not in OUTPUT_FORMATS:
+            raise ValueError(f"unknown output format {self.output_format!r}")
+        if self.mask_scale < 1.0:
+            raise ValueError("mask_scale must be at least 1.0")

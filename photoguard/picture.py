@@ -1,0 +1,137 @@
+"""Decoding: open safely, apply orientation, bring colours to sRGB, reduce for detection."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+
+from PIL import Image, ImageCms, ImageOps
+
+from .errors import DecodeError, ImageTooLarge, UnsafeToClean
+
+# photoguard checks the declared size against its own --max-pixels budget instead
+Image.MAX_IMAGE_PIXELS = None
+_heif_registered = False
+_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+def register_heif() -> None:
+    global _heif_registered
+    if not _heif_registered:
+        import pillow_heif
+
+        pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
+        _heif_registered = True
+
+
+def open_image(data: bytes, path: Path, max_pixels: int) -> Image.Image:
+    """Open (header only) and check the declared size; refuse what cannot be cleaned whole."""
+    register_heif()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            image = Image.open(io.BytesIO(data))
+    except Exception as exc:  # noqa: BLE001 - Pillow raises many types for bad files
+        raise DecodeError(f"cannot read the image: {_reason(exc)}", path) from exc
+    width, height = image.size
+    if width <= 0 or height <= 0:
+        raise DecodeError(f"the image declares an empty size {width}x{height}", path)
+    if width * height > max_pixels:
+        raise ImageTooLarge(
+            f"the image declares {width}x{height} = {width * height / 1e6:.0f} megapixels, "
+            f"more than the limit of {max_pixels / 1e6:.0f}", path)
+    if getattr(image, "n_frames", 1) > 1 and image.format != "MPO":
+        # every frame would need its faces obscured; refusing is the safe answer
+        raise UnsafeToClean(f"{image.format} with {image.n_frames} frames: animated and multi-page "
+                            "images are not supported yet, no copy written", path)
+    return image
+
+
+def load(image: Image.Image, path: Path) -> None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            image.load()
+    except Exception as exc:  # noqa: BLE001
+        raise DecodeError(f"cannot decode the image: {_reason(exc)}", path) from exc
+
+
+def orientation(image: Image.Image) -> int:
+    try:
+        value = image.getexif().get(0x0112, 1)
+    except Exception:  # noqa: BLE001 - unreadable EXIF: the picture is shown as stored
+        return 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def upright(image: Image.Image, path: Path, turn: int | None = None) -> Image.Image:
+    """The decoded picture as it is displayed: EXIF orientation ``turn`` baked into the pixels.
+
+    ``turn`` defaults to the image's own tag; pass it when ``image`` is a converted copy
+    that no longer carries the original's EXIF.
+    """
+    load(image, path)
+    turn = orientation(image) if turn is None else turn
+    if turn == 1:
+        return image
+    method = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
+              4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
+              6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+              8: Image.Transpose.ROTATE_90}[turn]
+    return image.transpose(method)
+
+
+def displayed_size(image: Image.Image) -> tuple[int, int]:
+    width, height = image.size
+    return (height, width) if orientation(image) in (5, 6, 7, 8) else (width, height)
+
+
+def for_detection(data: bytes, path: Path, max_pixels: int, min_side: int) -> Image.Image:
+    """An upright RGB copy, decoded at reduced size where the format allows (JPEG draft)."""
+    image = open_image(data, path, max_pixels)
+    if image.format in ("JPEG", "MPO"):
+        width, height = image.size
+        scale = min(width, height) / max(min_side, 1)
+        if scale >= 2:
+            image.draft("RGB", (width // int(min(scale, 8)), height // int(min(scale, 8))))
+    picture = upright(image, path)
+    return picture if picture.mode == "RGB" else picture.convert("RGB")
+
+
+def to_srgb(image: Image.Image, path: Path) -> Image.Image:
+    """Pixels converted to sRGB so that the colour profile can be dropped without a shift."""
+    icc = image.info.get("icc_profile")
+    mode = _working_mode(image)
+    if not icc:
+        return image if image.mode == mode else image.convert(mode)
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        if image.mode in ("RGBA", "LA", "P", "PA") or "transparency" in image.info:
+            alpha = image.convert("RGBA").getchannel("A")
+            rgb = ImageCms.profileToProfile(image.convert("RGB"), source, _SRGB,
+                                            renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC)
+            rgb.putalpha(alpha)
+            return rgb
+        if image.mode not in ("RGB", "CMYK", "L"):
+            image = image.convert("RGB")
+        return ImageCms.profileToProfile(image, source, _SRGB, outputMode="RGB" if image.mode != "L" else "L",
+                                         renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC)
+    except (ImageCms.PyCMSError, OSError, ValueError) as exc:
+        raise UnsafeToClean(f"the embedded colour profile cannot be applied ({_reason(exc)}), "
+                            "so the copy's colours could not be kept", path) from exc
+
+
+def _working_mode(image: Image.Image) -> str:
+    if image.mode in ("RGB", "RGBA", "L", "LA"):
+        return image.mode
+    if image.mode in ("P", "PA", "1") and ("transparency" in image.info or image.mode == "PA"):
+        return "RGBA"
+    if image.mode == "1":
+        return "L"
+    return "RGB"
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:200]

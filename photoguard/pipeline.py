@@ -1,0 +1,216 @@
+"""Composing the parts: one file cleaned or scanned, and a batch of them over worker processes."""
+
+from __future__ import annotations
+
+import io
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+from PIL import Image
+
+from . import picture
+from .detect.base import Face
+from .errors import (DecodeError, InputError, OutputExists, PhotoguardError, UnsupportedFormat,
+                     VerificationError)
+from .formats import BY_NAME, EncodeHints, FormatHandler, sniff
+from .metadata import Metadata, read_metadata
+from .obscure import obscure
+from .options import Options
+from .walk import Job, output_format
+
+#: JPEGs are decoded at reduced size for detection, but not below this many pixels on the short side
+DETECTION_MIN_SIDE = 1024
+
+
+@dataclass
+class Result:
+    """What happened to one input file."""
+
+    input: Path
+    output: Path | None
+    status: str  # cleaned | skipped | failed
+    faces: list[Face] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class Report:
+    """What one file gives away."""
+
+    path: Path
+    format: str
+    width: int
+    height: int
+    faces: list[Face]
+    metadata: Metadata
+
+
+def read_input(src: Path) -> tuple[bytes, FormatHandler]:
+    try:
+        data = src.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror or exc}", src) from exc
+    handler = sniff(data[:32])
+    if handler is None:
+        raise UnsupportedFormat("the content is not an image photoguard reads", src)
+    return data, handler
+
+
+def structure(handler: FormatHandler, data: bytes, src: Path):
+    try:
+        return handler.containers(data)
+    except ValueError as exc:
+        raise DecodeError(f"damaged {handler.name.upper()} structure: {exc}", src) from exc
+
+
+_detectors: dict = {}
+
+
+def find_faces(data: bytes, src: Path, options: Options, displayed: tuple[int, int]) -> list[Face]:
+    """Faces in displayed (orientation-applied) pixel coordinates of the full image."""
+    from .detect import make_detector
+
+    key = (options.detector, options.threshold, options.thorough)
+    if key not in _detectors:  # loaded once per process, not once per photo
+        _detectors[key] = make_detector(*key)
+    reduced = picture.for_detection(data, src, options.max_pixels, DETECTION_MIN_SIDE)
+    faces = _detectors[key].detect(np.asarray(reduced))
+    factor_x, factor_y = displayed[0] / reduced.width, displayed[1] / reduced.height
+    return [face.scaled(factor_x, factor_y) for face in faces]
+
+
+def scan_file(path: Path | str, options: Options = Options()) -> Report:
+    path = Path(path)
+    data, handler = read_input(path)
+    image = picture.open_image(data, path, options.max_pixels)
+    metadata = read_metadata(image, structure(handler, data, path))
+    displayed = picture.displayed_size(image)
+    faces = find_faces(data, path, options, displayed) if options.faces else []
+    return Report(path, handler.name, displayed[0], displayed[1], faces, metadata)
+
+
+def clean_file(src: Path | str, dst: Path | str, options: Options = Options()) -> Result:
+    """Write a copy of ``src`` at ``dst`` with no metadata and every face found obscured."""
+    src, dst = Path(src), Path(dst)
+    if dst.exists() and not options.overwrite:
+        raise OutputExists(f"{dst} already exists", dst)
+    data, handler = read_input(src)
+    image = picture.open_image(data, src, options.max_pixels)
+    metadata = read_metadata(image, structure(handler, data, src))
+    displayed = picture.displayed_size(image)
+    faces = find_faces(data, src, options, displayed) if options.faces else []
+
+    hints = _encode_hints(image)
+    picture.load(image, src)
+    clean = picture.upright(picture.to_srgb(image, src), src, picture.orientation(image))
+    if faces:
+        clean = Image.fromarray(obscure(np.asarray(clean), faces, options.mode, options.mask_scale), clean.mode)
+    out_handler = BY_NAME[output_format(handler.name, options.output_format)]
+    target_mode = out_handler.writable_mode(clean.mode)
+    if clean.mode != target_mode:
+        clean = clean.convert(target_mode)
+
+    from .atomic import write_atomically
+
+    write_atomically(
+        dst,
+        lambda handle: out_handler.encode(clean, handle, hints),
+        lambda written: verify_copy(written, out_handler, clean.size),
+        overwrite=options.overwrite,
+    )
+    return Result(src, dst, "cleaned", faces, metadata.kinds)
+
+
+def _encode_hints(image: Image.Image) -> EncodeHints:
+    if image.format in ("JPEG", "MPO"):
+        from PIL import JpegImagePlugin
+
+        tables = getattr(image, "quantization", None)
+        return EncodeHints(jpeg_qtables=[tables[k] for k in sorted(tables)] if tables else None,
+                           jpeg_subsampling=JpegImagePlugin.get_sampling(image))
+    if image.format == "WEBP":
+        return EncodeHints(webp_lossless=image.info.get("lossless", False) or image.mode == "RGBA")
+    return EncodeHints()
+
+
+def verify_copy(path: Path, handler: FormatHandler, expected_size: tuple[int, int]) -> None:
+    """Re-read a written copy: right format, only kept containers, decodes whole at the right size."""
+    data = path.read_bytes()
+    if sniff(data[:32]) is not handler:
+        raise VerificationError(f"the written copy is not a {handler.name.upper()} file", path)
+    try:
+        leftovers = handler.leftovers(data)
+    except ValueError as exc:
+        raise VerificationError(f"the written copy is damaged: {exc}", path) from exc
+    if leftovers:
+        names = ", ".join(sorted({c.name for c in leftovers}))
+        raise VerificationError(f"the written copy still holds {names}", path)
+    try:
+        with Image.open(io.BytesIO(data)) as written:
+            written.load()
+            size, info = written.size, written.info
+    except Exception as exc:  # noqa: BLE001
+        raise VerificationError(f"the written copy does not decode: {exc}", path) from exc
+    if size != expected_size:
+        raise VerificationError(f"the written copy is {size}, expected {expected_size}", path)
+    kept = {key for key in ("exif", "xmp", "comment", "icc_profile") if info.get(key)}
+    if kept:
+        raise VerificationError(f"the written copy still carries {', '.join(sorted(kept))}", path)
+
+
+# --- batches -------------------------------------------------------------------------------
+
+
+def clean_job(job: Job, options: Options) -> Result:
+    """One batch item: never raises for a bad file, the failure is in the result."""
+    if job.problem:
+        return Result(job.src, None, "failed", error=job.problem)
+    if job.format is None:
+        return Result(job.src, None, "skipped", error="not an image")
+    try:
+        return clean_file(job.src, job.dst, options)
+    except OutputExists as exc:
+        return Result(job.src, job.dst, "skipped", error=f"{exc.message} (use --overwrite to replace it)")
+    except PhotoguardError as exc:
+        return Result(job.src, None, "failed", error=str(exc))
+    except Exception as exc:  # noqa: BLE001 - a bug must not stop the batch: fail closed, go on
+        return Result(job.src, None, "failed", error=f"unexpected error: {type(exc).__name__}: {exc}")
+
+
+def scan_job(job: Job, options: Options) -> Report | Result:
+    if job.problem:
+        return Result(job.src, None, "failed", error=job.problem)
+    if job.format is None:
+        return Result(job.src, None, "skipped", error="not an image")
+    try:
+        return scan_file(job.src, options)
+    except PhotoguardError as exc:
+        return Result(job.src, None, "failed", error=str(exc))
+    except Exception as exc:  # noqa: BLE001
+        return Result(job.src, None, "failed", error=f"unexpected error: {type(exc).__name__}: {exc}")
+
+
+def _init_worker() -> None:
+    import cv2
+
+    cv2.setNumThreads(1)  # one thread per worker process: workers and threads must not fight
+
+
+def run_batch(work: Callable, jobs: list[Job], options: Options, workers: int) -> Iterator:
+    """Results in input order, whatever the number of workers."""
+    images = sum(1 for job in jobs if job.format)
+    if workers <= 1 or images <= 1:
+        for job in jobs:
+            yield work(job, options)
+        return
+    with ProcessPoolExecutor(max_workers=min(workers, images), initializer=_init_worker) as pool:
+        yield from pool.map(work, jobs, [options] * len(jobs), chunksize=1)
+
+
+def default_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -1,0 +1,83 @@
+"""Reporting results: JSON Lines for programs, short lines for people.
+
+File names and metadata come from the outside world: control characters are removed before
+anything is printed, so a hostile name or tag cannot rewrite the terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+from .pipeline import Report, Result
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: object) -> str:
+    return _CONTROL.sub("?", str(text))
+
+
+def _path(path: Path | None) -> str | None:
+    # surrogateescape keeps non-UTF-8 names representable; json escapes them
+    return None if path is None else str(path)
+
+
+def faces_json(faces) -> list[dict]:
+    return [{"box": list(face.box), "score": round(float(face.score), 4)} for face in faces]
+
+
+def result_json(result: Result) -> str:
+    return json.dumps({
+        "input": _path(result.input), "output": _path(result.output), "status": result.status,
+        "faces": faces_json(result.faces), "removed": result.removed, "error": result.error,
+    }, ensure_ascii=True)
+
+
+def report_json(item: Report | Result) -> str:
+    if isinstance(item, Result):
+        return json.dumps({"path": _path(item.input), "status": item.status, "error": item.error,
+                           "faces": []}, ensure_ascii=True)
+    return json.dumps({
+        "path": _path(item.path), "status": "scanned", "format": item.format, "width": item.width,
+        "height": item.height, "faces": faces_json(item.faces), "metadata": item.metadata.as_dict(),
+        "risks": item.metadata.risks() + ([f"{len(item.faces)} face{'s' * (len(item.faces) != 1)}"]
+                                          if item.faces else []),
+    }, ensure_ascii=True)
+
+
+def report_line(item: Report | Result) -> str:
+    """One line of the human-readable scan table."""
+    if isinstance(item, Result):
+        return f"{printable(item.input)}: {item.status}: {printable(item.error)}"
+    risks = item.metadata.risks()
+    if item.faces:
+        risks.append(f"{len(item.faces)} face{'s' * (len(item.faces) != 1)}")
+    said = " · ".join(printable(r) for r in risks) or "nothing found"
+    return f"{printable(item.path)}  {item.format.upper()} {item.width}x{item.height}  {said}"
+
+
+def failure_line(result: Result) -> str:
+    return f"photoguard: {printable(result.input)}: {printable(result.error)}"
+
+
+class Tally:
+    """Counts for the closing summary."""
+
+    def __init__(self) -> None:
+        self.status: Counter = Counter()
+        self.faces = 0
+
+    def add(self, result: Result) -> None:
+        self.status[result.status] += 1
+        if result.status == "cleaned":
+            self.faces += len(result.faces)
+
+    def summary(self, output_folders: list[Path]) -> str:
+        where = ", ".join(printable(p) for p in output_folders) or "nowhere"
+        return (f"{self.status['cleaned']} cleaned, {self.status['skipped']} skipped, "
+                f"{self.status['failed']} failed; {self.faces} face{'s' * (self.faces != 1)} obscured; "
+                f"safe copies in {where}")
+

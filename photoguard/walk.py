@@ -1,0 +1,104 @@
+"""Finding inputs and deciding where each one's clean copy goes."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import UsageError
+from .formats import BY_NAME, IMAGE_SUFFIXES, SNIFF_BYTES, sniff
+
+OUTPUT_SUFFIX = "-safe"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One input file, where it was found, and where its copy goes."""
+
+    src: Path
+    #: the folder given on the command line that this file was found under (or its parent)
+    root: Path
+    #: the handler name for images, or None for files that are not images
+    format: str | None
+    #: why the file is not cleaned, for files that are skipped or cannot be read at all
+    problem: str | None = None
+    dst: Path | None = None
+    #: the output folder that mirrors ``root``
+    out_root: Path | None = None
+
+
+def find_inputs(paths: list[Path]) -> list[Job]:
+    """Every file under ``paths``, folders walked recursively in sorted order."""
+    jobs = []
+    for path in paths:
+        if path.is_dir():
+            root = path
+            for folder, dirnames, filenames in os.walk(path):
+                dirnames.sort()
+                # never descend into our own output folders
+                dirnames[:] = [d for d in dirnames if not d.endswith(OUTPUT_SUFFIX)]
+                for name in sorted(filenames):
+                    jobs.append(_sniffed(Path(folder) / name, root))
+        elif path.exists() or path.is_symlink():
+            jobs.append(_sniffed(path, path.parent))
+        else:
+            raise UsageError(f"{path}: no such file or folder")
+    return jobs
+
+
+def _sniffed(path: Path, root: Path) -> Job:
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+    except OSError as exc:
+        return Job(path, root, None, f"cannot read the file: {exc.strerror or exc}")
+    handler = sniff(head)
+    if handler:
+        return Job(path, root, handler.name)
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        what = "the file is empty" if not head else "its content is not an image photoguard reads"
+        return Job(path, root, None, f"named like an image but {what}")
+    return Job(path, root, None)
+
+
+def output_format(input_format: str, requested: str) -> str:
+    if requested != "keep":
+        return requested
+    return "jpeg" if input_format == "heif" else input_format
+
+
+def default_output_root(root: Path) -> Path:
+    resolved = root.resolve()
+    return resolved.parent / (resolved.name + OUTPUT_SUFFIX)
+
+
+def plan_outputs(jobs: list[Job], out: Path | None, requested_format: str) -> list[Job]:
+    """Give every image a distinct, deterministic output path; refuse unsafe layouts."""
+    planned, taken = [], set()
+    for job in jobs:
+        if job.format is None:
+            planned.append(job)
+            continue
+        target_root = out.resolve() if out else default_output_root(job.root)
+        _refuse_inside(target_root, job.root)
+        relative = job.src.relative_to(job.root)
+        handler = BY_NAME[output_format(job.format, requested_format)]
+        suffix = job.src.suffix if job.src.suffix.lower() in handler.extensions else handler.extensions[0]
+        dst = target_root / relative.with_suffix(suffix)
+        if dst in taken:  # a.jpg and a.heic both want a.jpg: name the later one after its origin
+            dst = dst.with_name(f"{dst.stem}-{job.src.suffix.lstrip('.').lower()}{suffix}")
+        counter = 2
+        while dst in taken:
+            dst = dst.with_name(f"{dst.stem}-{counter}{suffix}")
+            counter += 1
+        taken.add(dst)
+        planned.append(Job(job.src, job.root, job.format, job.problem, dst, target_root))
+    return planned
+
+
+def _refuse_inside(target_root: Path, input_root: Path) -> None:
+    input_resolved = input_root.resolve()
+    if target_root == input_resolved or input_resolved in target_root.parents:
+        raise UsageError(f"the output folder {target_root} is inside the input folder {input_root}; "
+                         "choose another with -o")
