@@ -11,7 +11,7 @@ from .formats import Container
 
 _GPS_IFD, _EXIF_IFD, _IFD1 = ExifTags.IFD.GPSInfo, ExifTags.IFD.Exif, ExifTags.IFD.IFD1
 _T = ExifTags.Base
-_SERIAL_TAGS = (_T.BodySerialNumber, _T.LensSerialNumber)
+_SERIAL_TAGS = {_T.BodySerialNumber: "body serial", _T.LensSerialNumber: "lens serial"}
 _NAME_TAGS = (_T.Artist, _T.Copyright, _T.CameraOwnerName)
 _DATE_TAGS = (_T.DateTimeOriginal, _T.DateTimeDigitized)
 #: the order in which kinds of metadata are listed, with their plain-word names
@@ -37,12 +37,18 @@ class Metadata:
     names: list[str] = field(default_factory=list)
     software: str | None = None
     trailer_bytes: int = 0
+    #: plain-word label of each serial ("body serial", "lens serial"), in the same order
+    serial_labels: list[str] = field(default_factory=list)
+    #: how many of each counted thing: MPF extra images, HEIF thumbnails and auxiliary images
+    counts: dict[str, int] = field(default_factory=dict)
+    video_bytes: int = 0
 
     def as_dict(self) -> dict:
         return {
             "kinds": self.kinds, "gps": list(self.gps) if self.gps else None, "taken": self.taken,
             "camera": self.camera, "serials": self.serials, "names": self.names,
             "software": self.software, "trailer_bytes": self.trailer_bytes,
+            "video_bytes": self.video_bytes, "serial_labels": self.serial_labels, "counts": self.counts,
         }
 
     def risks(self) -> list[str]:
@@ -54,7 +60,8 @@ class Metadata:
                          f"{abs(lon):.5f} {'E' if lon >= 0 else 'W'}")
         if self.camera:
             words.append(self.camera)
-        words += [f"serial {serial}" for serial in self.serials]
+        labels = self.serial_labels or ["serial"] * len(self.serials)
+        words += [f"{label} {serial}" for label, serial in zip(labels, self.serials)]
         if self.taken:
             words.append(_plain_date(self.taken))
         words += [f"name {name}" for name in self.names]
@@ -63,22 +70,38 @@ class Metadata:
         for kind in self.kinds:
             if kind in ("gps", "exif", "camera", "date", "names", "software"):
                 continue  # said above in detail, or only a container of what is said above
-            if kind in ("trailer", "video") and self.trailer_bytes:
-                words.append(f"{KIND_WORDS[kind]} ({_plain_size(self.trailer_bytes)})")
+            if kind == "video" and self.video_bytes:
+                words.append(f"{KIND_WORDS[kind]} ({_plain_size(self.video_bytes)})")
+            elif kind == "trailer" and self.trailer_bytes > self.video_bytes:
+                words.append(f"{KIND_WORDS[kind]} ({_plain_size(self.trailer_bytes - self.video_bytes)})")
+            elif kind == "trailer":
+                continue  # all of it is the video named above
+            elif kind in _COUNTED_WORDS and self.counts.get(kind, 0) > 1:
+                words.append(f"{self.counts[kind]} {_COUNTED_WORDS.get(kind, KIND_WORDS.get(kind, kind))}")
             else:
                 words.append(KIND_WORDS.get(kind, kind))
         return words
 
 
+_COUNTED_WORDS = {"thumbnail": "embedded thumbnails", "mpf": "extra images (MPF)",
+                  "auxiliary": "auxiliary images (depth, alpha or HDR maps)", "video": "Motion Photo videos"}
+
+
 def read_metadata(image: Image.Image, containers: list[Container]) -> Metadata:
     found = Metadata()
     kinds = {c.kind for c in containers if c.kind}
-    found.trailer_bytes = sum(c.size for c in containers if c.kind in ("trailer", "video"))
+    found.trailer_bytes = sum(c.size for c in containers if c.kind == "trailer")
+    found.video_bytes = sum(c.size for c in containers if c.kind == "video")
+    for c in containers:
+        if c.kind:
+            found.counts[c.kind] = found.counts.get(c.kind, 0) + (c.count or 1)
+    if "icc" in kinds and _clean_profile(image):
+        kinds.discard("icc")  # a sanitised standard profile gives nothing away
     try:
         exif = image.getexif()
     except Exception:  # noqa: BLE001 - a broken EXIF block still counts as EXIF found
         exif = None
-    if exif:
+    if exif and set(exif) != {_T.Orientation}:  # Orientation alone gives nothing away
         kinds.add("exif")
         _read_exif(exif, found, kinds)
     if image.info.get("xmp"):
@@ -87,6 +110,7 @@ def read_metadata(image: Image.Image, containers: list[Container]) -> Metadata:
         kinds.add("comment")
     if found.trailer_bytes and _looks_like_video(image, containers):
         kinds.add("video")
+        found.video_bytes = found.video_bytes or found.trailer_bytes
     found.kinds = [k for k in KIND_WORDS if k in kinds] + sorted(kinds - KIND_WORDS.keys())
     return found
 
@@ -98,8 +122,11 @@ def _read_exif(exif: Image.Exif, found: Metadata, kinds: set[str]) -> None:
     if make or model:
         found.camera = model if make and model and model.startswith(make.split()[0]) else \
             " ".join(part for part in (make, model) if part)
-    found.serials = [s for s in (_text(merged.get(tag)) for tag in _SERIAL_TAGS) if s]
-    found.names = [s for s in (_text(merged.get(tag)) for tag in _NAME_TAGS) if s]
+    serials = [(label, _text(merged.get(tag))) for tag, label in _SERIAL_TAGS.items()]
+    found.serials = [value for _, value in serials if value]
+    found.serial_labels = [label for label, value in serials if value]
+    names = [s for s in (_text(merged.get(tag)) for tag in _NAME_TAGS) if s]
+    found.names = list(dict.fromkeys(names))  # an artist is often the copyright holder too
     found.software = _text(merged.get(_T.Software))
     found.taken = next((d for d in (_text(merged.get(tag)) for tag in (*_DATE_TAGS, _T.DateTime)) if d), None)
     if _T.MakerNote in merged:
@@ -110,6 +137,13 @@ def _read_exif(exif: Image.Exif, found: Metadata, kinds: set[str]) -> None:
     if gps:
         kinds.add("gps")
         found.gps = _gps_degrees(gps)
+
+
+def _clean_profile(image: Image.Image) -> bool:
+    from . import icc
+
+    profile = image.info.get("icc_profile")
+    return isinstance(profile, bytes) and icc.is_clean(profile)
 
 
 def _safe_ifd(exif: Image.Exif, ifd: int) -> dict:
@@ -146,7 +180,10 @@ def _looks_like_video(image: Image.Image, containers: list[Container]) -> bool:
     xmp = image.info.get("xmp") or b""
     if isinstance(xmp, str):
         xmp = xmp.encode()
-    return any(c.kind == "video" for c in containers) or b"MotionPhoto" in xmp or b"MicroVideo" in xmp
+    # Pillow keeps one XMP packet in info; a JPEG's applist has every APP segment
+    packets = [xmp] + [payload for name, payload in getattr(image, "applist", []) if name == "APP1"]
+    return any(c.kind == "video" for c in containers) or any(
+        b"MotionPhoto" in packet or b"MicroVideo" in packet for packet in packets)
 
 
 def _plain_date(taken: str) -> str:
@@ -157,4 +194,22 @@ def _plain_date(taken: str) -> str:
 
 
 def _plain_size(size: int) -> str:
+    if size < 1000:
+        return f"{size} bytes"
     return f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:.0f} kB"
+
+
+def harmless_info(info: dict) -> set[str]:
+    """Keys of a decoded copy's ``info`` that a clean copy may hold: an EXIF block with only
+    the Orientation tag, and an ICC profile that icc.sanitise has cleaned."""
+    from . import icc
+    from .formats.jpeg import is_orientation_exif
+
+    allowed = set()
+    exif = info.get("exif")
+    if isinstance(exif, bytes) and is_orientation_exif(exif if exif.startswith(b"Exif") else b"Exif\0\0" + exif):
+        allowed.add("exif")
+    profile = info.get("icc_profile")
+    if isinstance(profile, bytes) and icc.is_clean(profile):
+        allowed.add("icc_profile")
+    return allowed

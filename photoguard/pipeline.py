@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from .detect.base import Face
 from .errors import (DecodeError, InputError, OutputExists, PhotoguardError, UnsupportedFormat,
                      VerificationError)
 from .formats import BY_NAME, EncodeHints, FormatHandler, sniff
-from .metadata import Metadata, read_metadata
+from .metadata import Metadata, harmless_info, read_metadata
 from .obscure import obscure
 from .options import Options
 from .walk import Job, output_format
@@ -71,15 +72,20 @@ def structure(handler: FormatHandler, data: bytes, src: Path):
 _detectors: dict = {}
 
 
-def find_faces(data: bytes, src: Path, options: Options, displayed: tuple[int, int]) -> list[Face]:
-    """Faces in displayed (orientation-applied) pixel coordinates of the full image."""
+def get_detector(options: Options):
+    """The detector for these options, built once per process rather than once per photo."""
     from .detect import make_detector
 
     key = (options.detector, options.threshold, options.thorough)
-    if key not in _detectors:  # loaded once per process, not once per photo
+    if key not in _detectors:
         _detectors[key] = make_detector(*key)
+    return _detectors[key]
+
+
+def find_faces(data: bytes, src: Path, options: Options, displayed: tuple[int, int]) -> list[Face]:
+    """Faces in displayed (orientation-applied) pixel coordinates of the full image."""
     reduced = picture.for_detection(data, src, options.max_pixels, DETECTION_MIN_SIDE)
-    faces = _detectors[key].detect(np.asarray(reduced))
+    faces = get_detector(options).detect(np.asarray(reduced))
     factor_x, factor_y = displayed[0] / reduced.width, displayed[1] / reduced.height
     return [face.scaled(factor_x, factor_y) for face in faces]
 
@@ -104,8 +110,10 @@ def clean_file(src: Path | str, dst: Path | str, options: Options = Options()) -
     metadata = read_metadata(image, structure(handler, data, src))
     displayed = picture.displayed_size(image)
     faces = find_faces(data, src, options, displayed) if options.faces else []
+    if not faces and _clean_losslessly(data, image, handler, dst, options):
+        return Result(src, dst, "cleaned", faces, metadata.kinds)
 
-    hints = _encode_hints(image)
+    hints = _encode_hints(image, data)
     picture.load(image, src)
     clean = picture.upright(picture.to_srgb(image, src), src, picture.orientation(image))
     if faces:
@@ -126,15 +134,39 @@ def clean_file(src: Path | str, dst: Path | str, options: Options = Options()) -
     return Result(src, dst, "cleaned", faces, metadata.kinds)
 
 
-def _encode_hints(image: Image.Image) -> EncodeHints:
+def _clean_losslessly(data: bytes, image: Image.Image, handler: FormatHandler, dst: Path,
+                      options: Options) -> bool:
+    """A JPEG with nothing to obscure, written as a JPEG: copy its compressed data as it is.
+
+    False when the file cannot be copied that way; it is then re-encoded.
+    """
+    if handler.name != "jpeg" or output_format(handler.name, options.output_format) != "jpeg":
+        return False
+    from .atomic import write_atomically
+    from .formats.jpeg_lossless import strip
+
+    try:
+        clean = strip(data, picture.orientation(image), image.info.get("icc_profile"))
+    except ValueError:
+        return False
+    write_atomically(dst, lambda handle: handle.write(clean),
+                     lambda written: verify_copy(written, handler, picture.displayed_size(image)),
+                     overwrite=options.overwrite)
+    return True
+
+
+def _encode_hints(image: Image.Image, data: bytes = b"") -> EncodeHints:
     if image.format in ("JPEG", "MPO"):
         from PIL import JpegImagePlugin
 
         tables = getattr(image, "quantization", None)
         return EncodeHints(jpeg_qtables=[tables[k] for k in sorted(tables)] if tables else None,
-                           jpeg_subsampling=JpegImagePlugin.get_sampling(image))
+                           jpeg_subsampling=JpegImagePlugin.get_sampling(image),
+                           orientation=picture.orientation(image))
     if image.format == "WEBP":
-        return EncodeHints(webp_lossless=image.info.get("lossless", False) or image.mode == "RGBA")
+        # Pillow does not say whether a WebP was lossless: its VP8L chunk does
+        lossless = any(c.name == "VP8L" for c in BY_NAME["webp"].containers(data)) if data else False
+        return EncodeHints(webp_lossless=lossless or image.mode == "RGBA")
     return EncodeHints()
 
 
@@ -153,12 +185,14 @@ def verify_copy(path: Path, handler: FormatHandler, expected_size: tuple[int, in
     try:
         with Image.open(io.BytesIO(data)) as written:
             written.load()
-            size, info = written.size, written.info
+            # displayed size: a JPEG copy may be stored turned, with an Orientation-only EXIF
+            size, info = picture.displayed_size(written), written.info
     except Exception as exc:  # noqa: BLE001
         raise VerificationError(f"the written copy does not decode: {exc}", path) from exc
     if size != expected_size:
         raise VerificationError(f"the written copy is {size}, expected {expected_size}", path)
     kept = {key for key in ("exif", "xmp", "comment", "icc_profile") if info.get(key)}
+    kept -= harmless_info(info)  # the lossless JPEG's Orientation-only EXIF and sanitised ICC
     if kept:
         raise VerificationError(f"the written copy still carries {', '.join(sorted(kept))}", path)
 
@@ -208,7 +242,10 @@ def run_batch(work: Callable, jobs: list[Job], options: Options, workers: int) -
         for job in jobs:
             yield work(job, options)
         return
-    with ProcessPoolExecutor(max_workers=min(workers, images), initializer=_init_worker) as pool:
+    # never fork a process that may already run OpenCV's thread pool: that can deadlock
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    with ProcessPoolExecutor(max_workers=min(workers, images), initializer=_init_worker,
+                             mp_context=multiprocessing.get_context(method)) as pool:
         yield from pool.map(work, jobs, [options] * len(jobs), chunksize=1)
 
 

@@ -22,6 +22,8 @@ class Container:
     #: the kind of metadata it holds ("exif", "xmp", ...), or "" for picture data and structure
     kind: str = ""
     size: int = 0
+    #: how many things it holds where that matters to a person (e.g. MPF secondary images)
+    count: int = 0
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,9 @@ class EncodeHints:
     jpeg_qtables: list | None = None
     jpeg_subsampling: int = -1
     webp_lossless: bool = False
+    #: EXIF orientation of a JPEG source: a JPEG copy is stored the same way round with an
+    #: Orientation-only EXIF, so its 8x8 blocks line up with the original's (less loss)
+    orientation: int = 1
 
 
 class FormatHandler(ABC):
@@ -55,8 +60,11 @@ class FormatHandler(ABC):
 
     def encode(self, image: Image.Image, out: BinaryIO, hints: EncodeHints) -> None:
         """Write ``image`` with no metadata at all."""
-        image.info.clear()  # Pillow copies some info keys (comment, icc_profile) when saving
-        image.save(out, self.pillow_format, **self.save_options(image, hints))
+        # a plain copy: Pillow carries info keys (comment, icc_profile) and, for TIFF, the
+        # source's tags (ImageDescription, Software...) over from an opened file when saving
+        fresh = image.copy()
+        fresh.info = {}
+        fresh.save(out, self.pillow_format, **self.save_options(fresh, hints))
 
     def save_options(self, image: Image.Image, hints: EncodeHints) -> dict:
         return {}

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import struct
+from functools import lru_cache
 
+from .. import icc
 from .base import Container, EncodeHints, FormatHandler
 
 SOI, EOI, SOS = 0xD8, 0xD9, 0xDA
+#: pseudo-marker for stray bytes between segments
+JUNK = -1
 #: markers that stand alone, without a length field
 _STANDALONE = {0x01, SOI, EOI} | set(range(0xD0, 0xD8))
 _SOF = set(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
@@ -26,6 +30,46 @@ _APP_SIGNATURES = [
 ]
 
 
+#: the only EXIF a clean copy may hold: IFD0 with nothing but the Orientation tag
+EXIF_ORIENTATION = "APP1:Exif-orientation"
+#: an ICC profile that icc.sanitise has already cleaned (see icc.py for why it is kept)
+ICC_CLEAN = "APP2:ICC-clean"
+ICC_SIGNATURE = b"ICC_PROFILE\0"
+
+
+@lru_cache(maxsize=16)
+def orientation_exif(orientation: int) -> bytes:
+    """APP1 payload (``Exif\\0\\0`` + TIFF) holding only the Orientation tag."""
+    import piexif
+
+    return piexif.dump({"0th": {piexif.ImageIFD.Orientation: orientation}})
+
+
+def is_orientation_exif(payload: bytes) -> bool:
+    return any(payload == orientation_exif(turn) for turn in range(1, 9))
+
+
+def icc_from_segments(payloads: list[bytes]) -> bytes:
+    """The profile split over APP2 ICC_PROFILE segments, in their sequence order."""
+    return b"".join(p[14:] for p in sorted(payloads, key=lambda p: p[12:13]))
+
+
+def mpf_images(payload: bytes) -> int:
+    """Number of images an APP2 MPF index lists (the primary included), 0 if unreadable."""
+    tiff = payload[4:]
+    try:
+        order = "<" if tiff[:2] == b"II" else ">"
+        (offset,) = struct.unpack(order + "I", tiff[4:8])
+        (count,) = struct.unpack(order + "H", tiff[offset : offset + 2])
+        for i in range(count):
+            tag, _, _, value = struct.unpack(order + "HHII", tiff[offset + 2 + 12 * i : offset + 14 + 12 * i])
+            if tag == 0xB001:  # NumberOfImages
+                return value
+    except struct.error:
+        return 0
+    return 0
+
+
 def segment_name(marker: int, payload: bytes) -> tuple[str, str]:
     if marker in _SOF:
         return f"SOF{marker - 0xC0}", ""
@@ -36,6 +80,8 @@ def segment_name(marker: int, payload: bytes) -> tuple[str, str]:
             if marker == app and payload.startswith(signature):
                 if name == "APP0:JFIF" and len(payload) > 14:  # 14 bytes: JFIF with no thumbnail
                     return "APP0:JFIF+thumbnail", "thumbnail"
+                if name == "APP1:Exif" and is_orientation_exif(payload):
+                    return EXIF_ORIENTATION, ""
                 return name, kind
         return f"APP{marker - 0xE0}", "unknown"
     return f"marker-{marker:02X}", "unknown"
@@ -57,7 +103,14 @@ def walk(data: bytes):
         if pos + 2 > size:
             raise ValueError("JPEG ends before its end-of-image marker")
         if data[pos] != 0xFF:
-            raise ValueError(f"JPEG marker expected at byte {pos}")
+            # stray bytes between segments (often a segment whose length is off by a few):
+            # decoders skip to the next marker, and so does this walk, reporting them
+            following = data.find(b"\xff", pos)
+            if following < 0:
+                raise ValueError(f"JPEG marker expected at byte {pos}")
+            yield JUNK, pos, following, b""
+            pos = following
+            continue
         marker = data[pos + 1]
         if marker == 0xFF:  # fill byte
             pos += 1
@@ -83,13 +136,17 @@ def walk(data: bytes):
 
 
 def _entropy_end(data: bytes, pos: int) -> int:
-    """Index of the first marker after entropy-coded data (skipping stuffing and restarts)."""
+    """Index of the first marker after entropy-coded data (skipping stuffing and restarts).
+
+    Only a real marker (C0-FE) ends the data: a corrupted byte pair such as FF 9F is damaged
+    image data that decoders tolerate, and copying it as it is keeps the picture as it was.
+    """
     while True:
         pos = data.find(b"\xff", pos)
         if pos < 0 or pos + 1 >= len(data):
             raise ValueError("JPEG image data is cut short")
         following = data[pos + 1]
-        if following == 0x00 or 0xD0 <= following <= 0xD7 or following == 0xFF:
+        if following < 0xC0 or 0xD0 <= following <= 0xD7 or following == 0xFF:
             pos += 1 if following == 0xFF else 2
             continue
         return pos
@@ -100,7 +157,8 @@ class JpegHandler(FormatHandler):
     pillow_format = "JPEG"
     extensions = (".jpg", ".jpeg", ".jpe", ".jfif", ".mpo")
     keep = frozenset(
-        {"SOI", "EOI", "DQT", "DHT", "DRI", "SOS", "APP0:JFIF", "APP14:Adobe"}
+        {"SOI", "EOI", "DQT", "DHT", "DAC", "DRI", "SOS", "APP0:JFIF", "APP14:Adobe",
+         EXIF_ORIENTATION, ICC_CLEAN}
         | {f"SOF{m - 0xC0}" for m in _SOF}
         | {f"RST{n}" for n in range(8)}
     )
@@ -109,11 +167,15 @@ class JpegHandler(FormatHandler):
         return head.startswith(b"\xff\xd8\xff")
 
     def containers(self, data: bytes) -> list[Container]:
-        found = []
+        found, icc_chunks = [], []
         for marker, start, end, payload in walk(data):
             if marker is None:
                 if end > start:
-                    found.append(Container("trailer", "trailer", end - start))
+                    # an MP4 right after the image is a Motion Photo video (Google, Samsung)
+                    video = data[start + 4 : start + 8] == b"ftyp" or b"MotionPhoto_Data" in data[start : start + 64]
+                    found.append(Container("trailer", "video" if video else "trailer", end - start))
+            elif marker == JUNK:
+                found.append(Container("stray-bytes", "unknown", end - start))
             elif marker == SOI:
                 found.append(Container("SOI"))
             elif marker == EOI:
@@ -122,15 +184,30 @@ class JpegHandler(FormatHandler):
                 found.append(Container(f"RST{marker - 0xD0}"))
             else:
                 name, kind = segment_name(marker, payload)
-                found.append(Container(name, kind, end - start))
+                if name == "APP2:ICC":
+                    icc_chunks.append(payload)
+                count = mpf_images(payload) - 1 if name == "APP2:MPF" else 0
+                found.append(Container(name, kind, end - start, max(count, 0)))
+        if icc_chunks and icc.is_clean(icc_from_segments(icc_chunks)):
+            found = [Container(ICC_CLEAN, "", c.size) if c.name == "APP2:ICC" else c for c in found]
         return found
 
     def writable_mode(self, mode: str) -> str:
         return mode if mode in ("L", "RGB", "CMYK") else "RGB"
 
+    def encode(self, image, out, hints: EncodeHints) -> None:
+        if hints.orientation != 1:
+            from ..picture import stored
+
+            image = stored(image, hints.orientation)
+        super().encode(image, out, hints)
+
     def save_options(self, image, hints: EncodeHints) -> dict:
+        options = {"exif": orientation_exif(hints.orientation)} if hints.orientation != 1 else {}
         if hints.jpeg_qtables and image.mode == "RGB" and len(hints.jpeg_qtables) >= 2:
-            return {"qtables": hints.jpeg_qtables, "subsampling": hints.jpeg_subsampling}
+            # Pillow knows 4:4:4, 4:2:2 and 4:2:0 (0-2); any other sampling gets 4:4:4, losing nothing
+            subsampling = hints.jpeg_subsampling if hints.jpeg_subsampling in (0, 1, 2) else 0
+            return options | {"qtables": hints.jpeg_qtables[:3], "subsampling": subsampling}
         if hints.jpeg_qtables and image.mode == "L":
-            return {"qtables": hints.jpeg_qtables[:1]}
-        return {"quality": 92}
+            return options | {"qtables": hints.jpeg_qtables[:1]}
+        return options | {"quality": 92}
