@@ -6,6 +6,7 @@ Exit codes: 0 all done, 1 some files failed (the rest were cleaned), 2 usage err
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -39,6 +40,21 @@ def detection_options(command):
     return command
 
 
+def review_options(command):
+    """Options of the commands that write a review page or use its corrections."""
+    decorators = [
+        click.option("--regions", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                     help="Corrections saved from a review page: faces to hide that were missed, "
+                          "and hidden faces to keep visible. Matched to photos by content, so renamed files still match."),
+        click.option("--show-paths", is_flag=True,
+                     help="Show where each original is on the review page, and link the originals "
+                          "(by default the page names photos only by their copies' names)."),
+    ]
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
 @click.group(epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="photoguard")
 def cli():
@@ -55,22 +71,32 @@ def cli():
 @click.option("--format", "output_format", type=click.Choice(OUTPUT_FORMATS), default="keep", show_default=True,
               help="Format of the copies. keep: the input's own, but HEIC/HEIF/AVIF become JPEG.")
 @click.option("--overwrite", is_flag=True, help="Replace copies that already exist.")
+@click.option("--review", is_flag=True, help="Also write a review page (photoguard-review.html) into the output folder.")
+@review_options
 @detection_options
-def clean(paths, output, mode, mask_scale, output_format, overwrite, **common):
+def clean(paths, output, mode, mask_scale, output_format, overwrite, review, regions, show_paths, **common):
     """Write a clean copy of every photo in PATHS: no metadata, faces obscured.
 
     Originals are never changed. Folders are walked recursively; files that are not images
     are skipped.
     """
-    options = _options(common, mode=mode, mask_scale=mask_scale, output_format=output_format,
-                       overwrite=overwrite)
+    with _reported_errors():
+        options = _options(common, mode=mode, mask_scale=mask_scale, output_format=output_format,
+                           overwrite=overwrite, regions=_regions(regions))
     from . import pipeline, report, walk
 
     with _reported_errors():
         jobs = walk.plan_outputs(walk.find_inputs(list(paths)), output, options.output_format)
+    work, pages = pipeline.clean_job, None
+    if review:
+        from . import review as review_page
+
+        work, pages = review_page.clean_and_preview, review_page.Pages(options, show_paths, cleaned=True)
     tally = report.Tally()
     with _progress(len(jobs), common["quiet"]) as advance, _reported_errors():
-        for result in pipeline.run_batch(pipeline.clean_job, jobs, options, _workers(common)):
+        for job, result in zip(jobs, pipeline.run_batch(work, jobs, options, _workers(common))):
+            if pages:
+                pages.add(job, result)
             tally.add(result)
             if common["as_json"]:
                 click.echo(report.result_json(result))
@@ -80,7 +106,60 @@ def clean(paths, output, mode, mask_scale, output_format, overwrite, **common):
     if not common["quiet"]:
         folders = sorted({job.out_root for job in jobs if job.out_root})
         click.echo(tally.summary(folders), err=True)
+    for page in pages.write() if pages else []:
+        click.echo(f"review page: {report.printable(page)}", err=True)
     sys.exit(ExitCode.some_files_failed if tally.status["failed"] else ExitCode.ok)
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for the page; give the one you will clean into. Default: FOLDER-safe beside each input folder.")
+@click.option("--mode", type=click.Choice(MODES), default="blur", show_default=True, help="How faces are obscured.")
+@click.option("--mask-scale", type=click.FloatRange(1.0, 4.0), default=Options.mask_scale, show_default=True,
+              help="Size of the obscured ellipse relative to the face box (covers hair and ears).")
+@review_options
+@detection_options
+def review(paths, output, mode, mask_scale, regions, show_paths, **common):
+    """Write a page to check, before cleaning, what photoguard will do to the photos in PATHS.
+
+    Give the originals (as for clean). Faces are looked for as clean would, and the page shows
+    each photo as its clean copy will look, the faces that will be hidden, and the metadata that
+    will be removed; photos where no face was found or a face is uncertain come first. On the
+    page, drag over a missed face, click a hidden face to keep it visible, and save the
+    corrections; then run "photoguard clean PATHS --regions photoguard-regions.json".
+    No copy is written: only the page (photoguard-review.html) and its small previews. Its
+    path is printed. To review copies as they were written, use "clean --review" instead.
+    """
+    with _reported_errors():
+        options = _options(common, mode=mode, mask_scale=mask_scale, regions=_regions(regions))
+    from . import pipeline, report, walk
+    from . import review as review_page
+
+    with _reported_errors():
+        jobs = walk.plan_outputs(walk.find_inputs(list(paths)), output, options.output_format)
+    pages, failed = review_page.Pages(options, show_paths, cleaned=False), 0
+    with _progress(len(jobs), common["quiet"]) as advance, _reported_errors():
+        for job, item in zip(jobs, pipeline.run_batch(review_page.preview_job, jobs, options, _workers(common))):
+            pages.add(job, item)
+            if isinstance(item, pipeline.Result) and item.status == "failed":
+                failed += 1
+                click.echo(report.failure_line(item), err=True)
+            advance()
+        written = pages.write()
+    for page in written:
+        click.echo(json.dumps({"review_page": str(page)}) if common["as_json"] else str(page))
+    if not written:
+        click.echo("photoguard: no photos to review", err=True)
+    sys.exit(ExitCode.some_files_failed if failed else ExitCode.ok)
+
+
+def _regions(path: Path | None):
+    if path is None:
+        return None
+    from . import regions
+
+    return regions.load(path)
 
 
 @cli.command(epilog=EXIT_CODES_HELP)

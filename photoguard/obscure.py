@@ -29,10 +29,16 @@ def mask_box(face: Face, mask_scale: float) -> tuple[float, float, float, float]
 
 def obscure(pixels: np.ndarray, faces: list[Face], mode: str, mask_scale: float) -> np.ndarray:
     """A copy of ``pixels`` (H x W or H x W x C, uint8) with every face obscured."""
+    out = pixels.copy()
+    obscure_in_place(out, faces, mode, mask_scale)
+    return out
+
+
+def obscure_in_place(out: np.ndarray, faces: list[Face], mode: str, mask_scale: float) -> None:
+    """Obscure every face in a writable array, saving a copy of a whole photo."""
     import cv2
 
-    out = pixels.copy()
-    height, width = pixels.shape[:2]
+    height, width = out.shape[:2]
     for face in faces:
         cx, cy, rx, ry = mask_box(face, mask_scale)
         if rx < 0.5 or ry < 0.5:
@@ -44,12 +50,9 @@ def obscure(pixels: np.ndarray, faces: list[Face], mode: str, mask_scale: float)
         region = out[top:bottom, left:right]
         alpha = _ellipse_alpha(left, top, right, bottom, cx, cy, rx, ry)
         hidden = _hide(cv2, region, face, mode)
-        if region.ndim == 3:
-            alpha = alpha[:, :, None]
-        blended = region.astype(np.float32) * (1 - alpha) + hidden.astype(np.float32) * alpha
-        # round-trip exactness: where alpha is 0 the original value comes back unchanged
-        out[top:bottom, left:right] = np.where(alpha > 0, np.clip(np.rint(blended), 0, 255), region).astype(np.uint8)
-    return out
+        blended = cv2.blendLinear(region, hidden, 1 - alpha, alpha).reshape(region.shape)
+        # only pixels inside the ellipse are written: everything else stays bit for bit
+        cv2.copyTo(blended, (alpha > 0).view(np.uint8), region)
 
 
 def _ellipse_alpha(left, top, right, bottom, cx, cy, rx, ry) -> np.ndarray:
@@ -57,7 +60,22 @@ def _ellipse_alpha(left, top, right, bottom, cx, cy, rx, ry) -> np.ndarray:
     ys = (np.arange(top, bottom, dtype=np.float32) + 0.5 - cy) / ry
     xs = (np.arange(left, right, dtype=np.float32) + 0.5 - cx) / rx
     radius = np.sqrt(ys[:, None] ** 2 + xs[None, :] ** 2)
-    return np.clip((1 - radius) / FEATHER, 0, 1)
+    return np.clip((1 - radius) * (1 / FEATHER), 0, 1).astype(np.float32)
+
+
+_noise_tile: np.ndarray | None = None
+
+
+def _noise(shape: tuple[int, ...], face: Face) -> np.ndarray:
+    """Fixed pseudo-random noise (so results are reproducible), offset by the face position."""
+    global _noise_tile
+    if _noise_tile is None:
+        _noise_tile = np.rint(np.random.default_rng(20241122).normal(0, NOISE_LEVEL, (256, 256))).astype(np.int16)
+    height, width = shape[:2]
+    dy, dx = face.box[1] % 256, face.box[0] % 256
+    reps = ((height + dy) // 256 + 1, (width + dx) // 256 + 1)
+    noise = np.tile(_noise_tile, reps)[dy : dy + height, dx : dx + width]
+    return noise if len(shape) == 2 else np.repeat(noise[:, :, None], shape[2], axis=2)
 
 
 def _hide(cv2, region: np.ndarray, face: Face, mode: str) -> np.ndarray:
@@ -67,17 +85,21 @@ def _hide(cv2, region: np.ndarray, face: Face, mode: str) -> np.ndarray:
         return np.full_like(region, FILL_VALUE)
     if mode == "pixelate":
         block = max(2.0, face_width * PIXELATE_BLOCK_FRACTION)
-        small = cv2.resize(region, (max(1, round(width / block)), max(1, round(height / block))),
-                           interpolation=cv2.INTER_AREA)
+        small = _shrink(cv2, region, max(1, round(width / block)), max(1, round(height / block)))
         return cv2.resize(small, (width, height), interpolation=cv2.INTER_NEAREST).reshape(region.shape)
     if mode != "blur":
         raise ValueError(f"unknown mode {mode!r}")
     # keep only a few samples across the face, smooth them back up, then add noise so the
     # result is not a deterministic function of the face that deconvolution could invert
     samples = BLUR_SAMPLES_ACROSS_FACE / face_width
-    small = cv2.resize(region, (max(1, round(width * samples)), max(1, round(height * samples))),
-                       interpolation=cv2.INTER_AREA)
+    small = _shrink(cv2, region, max(1, round(width * samples)), max(1, round(height * samples)))
     smooth = cv2.resize(small, (width, height), interpolation=cv2.INTER_CUBIC).reshape(region.shape)
-    rng = np.random.default_rng(abs(hash(face.box)) % 2**32)
-    noise = rng.normal(0, NOISE_LEVEL, size=region.shape)
-    return np.clip(smooth.astype(np.float32) + noise, 0, 255)
+    return cv2.add(smooth, _noise(region.shape, face), dtype=cv2.CV_8U).reshape(region.shape)
+
+
+def _shrink(cv2, region: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Area-average down to a few pixels; in two steps, as one huge non-integer step is slow."""
+    step_width, step_height = width * 16, height * 16
+    if step_width < region.shape[1] and step_height < region.shape[0]:
+        region = cv2.resize(region, (step_width, step_height), interpolation=cv2.INTER_AREA)
+    return cv2.resize(region, (width, height), interpolation=cv2.INTER_AREA)

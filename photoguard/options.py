@@ -24,6 +24,8 @@ class Options:
     overwrite: bool = False
     #: refuse images that declare more pixels than this (decompression bombs)
     max_pixels: int = 200_000_000
+    #: a parent's corrections (regions.Corrections): faces to add and detections to keep visible
+    regions: object = None
 
     def __post_init__(self) -> None:
         if self.detector not in DETECTORS:

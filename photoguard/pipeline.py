@@ -13,13 +13,13 @@ from typing import Callable, Iterator
 import numpy as np
 from PIL import Image
 
-from . import picture
+from . import picture, regions
 from .detect.base import Face
 from .errors import (DecodeError, InputError, OutputExists, PhotoguardError, UnsupportedFormat,
                      VerificationError)
 from .formats import BY_NAME, EncodeHints, FormatHandler, sniff
 from .metadata import Metadata, harmless_info, read_metadata
-from .obscure import obscure
+from .obscure import obscure_in_place
 from .options import Options
 from .walk import Job, output_format
 
@@ -110,6 +110,7 @@ def clean_file(src: Path | str, dst: Path | str, options: Options = Options()) -
     metadata = read_metadata(image, structure(handler, data, src))
     displayed = picture.displayed_size(image)
     faces = find_faces(data, src, options, displayed) if options.faces else []
+    faces = regions.apply(options, data, faces)
     if not faces and _clean_losslessly(data, image, handler, dst, options):
         return Result(src, dst, "cleaned", faces, metadata.kinds)
 
@@ -117,7 +118,9 @@ def clean_file(src: Path | str, dst: Path | str, options: Options = Options()) -
     picture.load(image, src)
     clean = picture.upright(picture.to_srgb(image, src), src, picture.orientation(image))
     if faces:
-        clean = Image.fromarray(obscure(np.asarray(clean), faces, options.mode, options.mask_scale), clean.mode)
+        pixels = np.array(clean)
+        obscure_in_place(pixels, faces, options.mode, options.mask_scale)
+        clean = Image.fromarray(pixels)
     out_handler = BY_NAME[output_format(handler.name, options.output_format)]
     target_mode = out_handler.writable_mode(clean.mode)
     if clean.mode != target_mode:

@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""Speed benchmark: photoguard against the cost of decoding and encoding each photo once.
+
+Generates its own deterministic workload in a scratch folder (12 MP camera-like JPEGs with EXIF,
+some portrait-oriented, about a third with real faces from sample_images/ composited in, plus a
+few HEIC and PNG files), then times side by side in one run, each figure the median of --runs:
+
+  floor            Pillow decode + encode of every file, same number of processes
+  no-faces         photoguard clean --no-faces
+  clean            photoguard clean (defaults)
+  thorough         photoguard clean --thorough
+  exiftool         exiftool -all= over the folder (metadata only), when installed
+
+each with -j 1 and -j 2; plus peak memory of one worker on a 12 MP photo, a 100 MP photo's peak
+memory, time per file for 1,000 vs 50 small files, and `photoguard --help` start-up.
+Prints every time as a ratio to the floor with the same -j, and images per second.
+
+    python bench/speed.py --scratch /tmp/pg-bench [--count 50] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import piexif
+from PIL import Image
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = REPO / "sample_images"
+WIDTH, HEIGHT = 4032, 3024
+PHOTOGUARD = [sys.executable, "-m", "photoguard"]
+
+
+# --- workload -------------------------------------------------------------------------------
+
+def camera_exif(index: int, orientation: int) -> bytes:
+    return piexif.dump({
+        "0th": {piexif.ImageIFD.Make: b"Google", piexif.ImageIFD.Model: b"Pixel 8",
+                piexif.ImageIFD.Orientation: orientation, piexif.ImageIFD.DateTime: b"2024:06:12 15:30:00"},
+        "Exif": {piexif.ExifIFD.DateTimeOriginal: b"2024:06:12 15:30:00",
+                 piexif.ExifIFD.BodySerialNumber: f"SN{index:06d}".encode()},
+        "GPS": {piexif.GPSIFD.GPSLatitudeRef: b"N", piexif.GPSIFD.GPSLatitude: ((48, 1), (51, 1), (3013, 100)),
+                piexif.GPSIFD.GPSLongitudeRef: b"E", piexif.GPSIFD.GPSLongitude: ((2, 1), (17, 1), (4012, 100))},
+    })
+
+
+def backgrounds() -> list[np.ndarray]:
+    """Photo-like 12 MP backgrounds: the sample photos enlarged, with sensor-like noise."""
+    sources = [SAMPLES / "coffee_gps.jpg", SAMPLES / "group_two_faces.jpg", SAMPLES / "astronaut_gps.jpg"]
+    return [np.asarray(Image.open(p).convert("RGB").resize((WIDTH, HEIGHT), Image.BICUBIC)) for p in sources]
+
+
+def faces() -> list[Image.Image]:
+    crops = [(SAMPLES / "astronaut_gps.jpg", (140, 20, 320, 220)), (SAMPLES / "group_two_faces.jpg", (600, 40, 880, 340))]
+    return [Image.open(p).convert("RGB").crop(box) for p, box in crops]
+
+
+def make_workload(folder: Path, count: int, size: tuple[int, int] = (WIDTH, HEIGHT), extras: bool = True) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(12345)
+    bases = backgrounds() if size == (WIDTH, HEIGHT) else [
+        np.asarray(Image.fromarray(b).resize(size)) for b in backgrounds()]
+    face_crops = faces()
+    for index in range(count):
+        pixels = bases[index % len(bases)].astype(np.int16) + rng.normal(0, 6, (size[1], size[0], 3)).astype(np.int16)
+        image = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+        if index % 3 == 0:  # a third with real faces, at several sizes
+            for k in range(1 + index % 4):
+                face = face_crops[k % 2]
+                scale = size[0] / 4032 * (0.4 + 0.5 * ((index + k) % 3))
+                face = face.resize((int(face.width * scale * 2), int(face.height * scale * 2)))
+                image.paste(face, (int(size[0] * (0.1 + 0.22 * k)), int(size[1] * 0.3)))
+        orientation = 6 if index % 5 == 1 else 1  # some portrait photos, stored sideways
+        if orientation == 6:
+            image = image.transpose(Image.Transpose.ROTATE_90)
+        image.save(folder / f"IMG_{index:04d}.jpg", "JPEG", quality=92, exif=camera_exif(index, orientation))
+    if extras:
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
+        for index in range(3):
+            image = Image.fromarray(bases[index % len(bases)])
+            image.save(folder / f"HEIC_{index}.heic", "HEIF", quality=85, exif=camera_exif(index, 1))
+            image.save(folder / f"PNG_{index}.png", "PNG")
+
+
+# --- the floor --------------------------------------------------------------------------------
+
+def _decode_encode(path: Path) -> int:
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    with Image.open(path) as image:
+        image.load()
+        out = io.BytesIO()
+        fmt = "JPEG" if image.format in ("JPEG", "MPO", "HEIF") else image.format
+        image.convert("RGB").save(out, fmt, quality=92) if fmt == "JPEG" else image.save(out, fmt)
+    return out.tell()
+
+
+def floor(folder: Path, jobs: int) -> None:
+    files = sorted(p for p in folder.iterdir() if p.is_file())
+    if jobs == 1:
+        for path in files:
+            _decode_encode(path)
+    else:
+        with ProcessPoolExecutor(jobs) as pool:
+            list(pool.map(_decode_encode, files))
+
+
+# --- timing -----------------------------------------------------------------------------------
+
+def timed(action, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def photoguard_clean(folder: Path, out: Path, jobs: int, *extra: str):
+    def action():
+        shutil.rmtree(out, ignore_errors=True)
+        subprocess.run([*PHOTOGUARD, "clean", str(folder), "-o", str(out), "-q", "-j", str(jobs), *extra],
+                       check=True)
+    return action
+
+
+def exiftool_strip(folder: Path, out: Path):
+    def action():
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir(parents=True)
+        subprocess.run(["exiftool", "-q", "-all=", "-o", str(out) + "/", str(folder)], check=True)
+    return action
+
+
+def peak_memory_mb(command: list[str]) -> float:
+    """Peak resident memory of a command, in MB (it runs in a fresh child)."""
+    code = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); "
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", code, *command], check=True, capture_output=True, text=True)
+    return int(out.stdout.split()[-1]) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scratch", type=Path, required=True, help="folder for the generated workload")
+    parser.add_argument("--count", type=int, default=50, help="12 MP JPEGs to generate (default 50)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per figure; the median is printed")
+    parser.add_argument("--skip", nargs="*", default=[], help="rows to skip: thorough exiftool scale big")
+    args = parser.parse_args()
+
+    photos = args.scratch / "photos"
+    if not photos.exists():
+        print(f"generating {args.count} 12 MP photos in {photos} ...", file=sys.stderr)
+        make_workload(photos, args.count)
+    files = sum(1 for p in photos.iterdir() if p.is_file())
+    out = args.scratch / "out"
+
+    rows = []
+    for jobs in (1, 2):
+        base = timed(lambda: floor(photos, jobs), args.runs)
+        rows.append(("floor (Pillow decode+encode)", jobs, base, base))
+        candidates = [("clean --no-faces", photoguard_clean(photos, out, jobs, "--no-faces")),
+                      ("clean (defaults)", photoguard_clean(photos, out, jobs))]
+        if "thorough" not in args.skip:
+            candidates.append(("clean --thorough", photoguard_clean(photos, out, jobs, "--thorough")))
+        if shutil.which("exiftool") and "exiftool" not in args.skip and jobs == 1:
+            candidates.append(("exiftool -all=", exiftool_strip(photos, out)))
+        for name, action in candidates:
+            rows.append((name, jobs, timed(action, args.runs), base))
+    print(f"\n{files} files ({args.count} JPEGs of {WIDTH}x{HEIGHT}, 3 HEIC, 3 PNG), median of {args.runs} runs")
+    print(f"{'what':32} {'-j':>3} {'seconds':>9} {'x floor':>8} {'images/s':>9}")
+    for name, jobs, seconds, base in rows:
+        print(f"{name:32} {jobs:>3} {seconds:9.2f} {seconds / base:8.2f} {files / seconds:9.2f}")
+    by = {(name, jobs): seconds for name, jobs, seconds, _ in rows}
+    for name in ("floor (Pillow decode+encode)", "clean (defaults)", "clean --no-faces"):
+        print(f"-j 2 speed-up, {name}: {by[(name, 1)] / by[(name, 2)]:.2f}")
+
+    one = photos / "IMG_0000.jpg"
+    print(f"peak memory, one worker, 12 MP photo (clean -j 1): "
+          f"{peak_memory_mb([*PHOTOGUARD, 'clean', str(one), '-o', str(args.scratch / 'one'), '-q', '-j', '1', '--overwrite']):.0f} MB")
+    if "big" not in args.skip:
+        big = args.scratch / "big" / "big.jpg"
+        if not big.exists():
+            big.parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(backgrounds()[0]).resize((12000, 8500)).save(big, "JPEG", quality=90)
+        print(f"peak memory, 100 MP photo (12000x8500, clean -j 1): "
+              f"{peak_memory_mb([*PHOTOGUARD, 'clean', str(big), '-o', str(args.scratch / 'big-out'), '-q', '-j', '1', '--overwrite']):.0f} MB")
+    if "scale" not in args.skip:
+        small = args.scratch / "small1000"
+        if not small.exists():
+            make_workload(small, 1000, size=(1024, 768), extras=False)
+        fifty = args.scratch / "small50"
+        if not fifty.exists():
+            fifty.mkdir()
+            for path in sorted(small.iterdir())[:50]:
+                shutil.copy(path, fifty / path.name)
+        per_50 = timed(photoguard_clean(fifty, out, 2), args.runs) / 50
+        per_1000 = timed(photoguard_clean(small, out, 2), 1) / 1000
+        print(f"time per file, 1 MP photos, -j 2: 50 files {per_50 * 1000:.1f} ms, 1000 files "
+              f"{per_1000 * 1000:.1f} ms, ratio {per_1000 / per_50:.2f}")
+    help_time = timed(lambda: subprocess.run(["photoguard", "--help"], check=True, capture_output=True), 5)
+    print(f"photoguard --help: {help_time:.3f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,287 @@
+"""The review page: what photoguard did (or will do) to each photo, for a parent to check and fix.
+
+One HTML file (``photoguard-review.html``, script and styles inline, no network) and the
+small preview images it shows (``photoguard-review/``), written into the output folder next
+to the cleaned copies. Photos are named only by their copies' names; originals are linked,
+never copied, and only where that leaks nothing new (the default ``FOLDER-safe`` layout) or
+when asked (``show_paths``). Every name goes into the page as JSON and is put in the DOM as
+text, never as markup.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from urllib.parse import quote
+
+from PIL import Image, ImageOps
+
+from . import picture, pipeline, regions
+from .detect.base import Face
+from .errors import PhotoguardError
+from .metadata import KIND_WORDS, read_metadata
+from .options import Options
+from .walk import Job, default_output_root
+
+PAGE_NAME = "photoguard-review.html"
+FILES_FOLDER = "photoguard-review"
+#: long side of the previews shown in the page's grid: sized for a screen, not for print
+THUMB_SIDE = 640
+THUMB_QUALITY = 70
+#: long side of the enlarged preview, made only where no cleaned copy a browser shows exists
+LARGE_SIDE = 1600
+LARGE_QUALITY = 80
+#: formats of cleaned copies that browsers show, so the enlarged view can use the copy itself
+BROWSER_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
+#: detections scoring below this get a "check this one" badge
+LOW_SCORE = {"centerface": 0.5, "haar": 0.7}
+
+
+@dataclass
+class Photo:
+    """What the page shows about one photo; built in the worker processes."""
+
+    digest: str
+    width: int
+    height: int
+    #: faces the detector found, before corrections (displayed pixels of the full photo)
+    detected: list[Face]
+    removed: list[str]
+    thumb: bytes
+    thumb_size: tuple[int, int]
+    large: bytes | None = None
+
+
+@dataclass
+class Reviewed(pipeline.Result):
+    """A clean result, with what the review page needs."""
+
+    photo: Photo | None = None
+
+
+@dataclass
+class Preview:
+    """A photo reviewed before cleaning: what a clean would do."""
+
+    input: Path
+    photo: Photo
+    status: str = "previewed"
+    faces: list[Face] = field(default_factory=list)
+
+
+# --- worker side ---------------------------------------------------------------------------
+
+
+def clean_and_preview(job: Job, options: Options) -> pipeline.Result:
+    """``clean_job``, then a preview made from the written copy (so it shows exactly what was written)."""
+    result = pipeline.clean_job(job, options)
+    if result.status != "cleaned":
+        return result
+    reviewed = Reviewed(**vars(result))
+    try:
+        data = result.input.read_bytes()
+        with Image.open(result.output) as copy:
+            width, height = picture.displayed_size(copy)
+            browser_shows = copy.format in BROWSER_FORMATS
+            copy.draft("RGB", (THUMB_SIDE, THUMB_SIDE))  # JPEG: decode at reduced size
+            shown = _rgb(ImageOps.exif_transpose(copy))
+        if not browser_shows:
+            with Image.open(result.output) as copy:
+                shown = _rgb(ImageOps.exif_transpose(copy))
+        detected = _before_corrections(options, data, result.faces)
+        reviewed.photo = _photo(regions.content_hash(data), (width, height), detected, result.removed, shown,
+                                large=not browser_shows)
+    except Exception:  # noqa: BLE001 - the copy is written and verified; only its preview is missing
+        reviewed.photo = None
+    return reviewed
+
+
+def preview_job(job: Job, options: Options) -> Preview | pipeline.Result:
+    """What cleaning would do, without writing a copy: faces found, corrections applied, obscured preview."""
+    if job.problem or job.format is None:
+        return pipeline.scan_job(job, options)
+    try:
+        data, handler = pipeline.read_input(job.src)
+        image = picture.open_image(data, job.src, options.max_pixels)
+        metadata = read_metadata(image, pipeline.structure(handler, data, job.src))
+        displayed = picture.displayed_size(image)
+        detected = pipeline.find_faces(data, job.src, options, displayed) if options.faces else []
+        faces = regions.apply(options, data, detected)
+        shown = picture.for_detection(data, job.src, options.max_pixels, LARGE_SIDE)
+        shown.thumbnail((LARGE_SIDE, LARGE_SIDE), Image.Resampling.LANCZOS)
+        if faces:
+            import numpy as np
+
+            from .obscure import obscure
+
+            fx, fy = shown.width / displayed[0], shown.height / displayed[1]
+            scaled = [face.scaled(fx, fy) for face in faces]
+            shown = Image.fromarray(obscure(np.asarray(shown), scaled, options.mode, options.mask_scale))
+        photo = _photo(regions.content_hash(data), displayed, detected, metadata.kinds, shown, large=True)
+        return Preview(job.src, photo, faces=faces)
+    except PhotoguardError as exc:
+        return pipeline.Result(job.src, None, "failed", error=str(exc))
+    except Exception as exc:  # noqa: BLE001
+        return pipeline.Result(job.src, None, "failed", error=f"unexpected error: {type(exc).__name__}: {exc}")
+
+
+def _before_corrections(options: Options, data: bytes, faces: list[Face]) -> list[Face]:
+    """The detections of a cleaned photo: its obscured faces less the added ones, plus the kept ones."""
+    corrections = options.regions
+    photo = corrections.get(regions.content_hash(data)) if corrections else None
+    if photo is None:
+        return faces
+    added = set(photo.add)
+    return [f for f in faces if not (f.score == regions.ADDED_SCORE and f.box in added)] + \
+           [Face(box, 0.0) for box in photo.keep]
+
+
+def _rgb(image: Image.Image) -> Image.Image:
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, (200, 200, 200))
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        return flat
+    return image if image.mode == "RGB" else image.convert("RGB")
+
+
+def _jpeg(image: Image.Image, side: int, quality: int) -> tuple[bytes, tuple[int, int]]:
+    image = image.copy()
+    image.thumbnail((side, side), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=quality, optimize=True, progressive=True)
+    return buffer.getvalue(), image.size
+
+
+def _photo(digest: str, size: tuple[int, int], detected: list[Face], removed: list[str],
+           shown: Image.Image, large: bool) -> Photo:
+    thumb, thumb_size = _jpeg(shown, THUMB_SIDE, THUMB_QUALITY)
+    big = _jpeg(shown, LARGE_SIDE, LARGE_QUALITY)[0] if large and max(shown.size) > THUMB_SIDE else None
+    return Photo(digest, size[0], size[1], list(detected), list(removed), thumb, thumb_size, big)
+
+
+# --- the page ------------------------------------------------------------------------------
+
+
+class Pages:
+    """One review page per output folder, filled as results come in, written at the end."""
+
+    def __init__(self, options: Options, show_paths: bool = False, cleaned: bool = True):
+        self.options, self.show_paths, self.cleaned = options, show_paths, cleaned
+        self.pages: dict[Path, _Page] = {}
+
+    def add(self, job: Job, item) -> None:
+        if job.out_root is None:  # not an image: nothing to review
+            return
+        page = self.pages.get(job.out_root)
+        if page is None:
+            page = self.pages[job.out_root] = _Page(job.out_root, self)
+        page.add(job, item)
+
+    def write(self) -> list[Path]:
+        return [page.write() for _, page in sorted(self.pages.items())]
+
+
+class _Page:
+    def __init__(self, out_root: Path, pages: Pages):
+        self.root, self.pages, self.entries, self.not_shown = out_root, pages, [], 0
+        self.files = out_root / FILES_FOLDER
+        self.files.mkdir(parents=True, exist_ok=True)
+        for old in self.files.glob("*.jpg"):  # previews of an earlier run: only our own names
+            if re.fullmatch(r"\d{5}(-large)?\.jpg", old.name):
+                old.unlink()
+
+    def add(self, job: Job, item) -> None:
+        photo = getattr(item, "photo", None)
+        if photo is None:
+            self.not_shown += 1
+            return
+        options, number = self.pages.options, len(self.entries) + 1
+        name = job.dst.relative_to(self.root).as_posix()
+        thumb = f"{number:05d}.jpg"
+        (self.files / thumb).write_bytes(photo.thumb)
+        if photo.large:
+            large = f"{number:05d}-large.jpg"
+            (self.files / large).write_bytes(photo.large)
+            large_url = _url(f"{FILES_FOLDER}/{large}")
+        elif self.pages.cleaned:
+            large_url = _url(name)  # the cleaned copy itself
+        else:
+            large_url = None
+        corrections = options.regions.get(photo.digest) if options.regions else None
+        low = LOW_SCORE.get(options.detector, 0.5)
+        kept = corrections.keep if corrections else ()
+        faces = [{"box": list(f.box), "score": round(float(f.score), 3), "low": bool(f.score < low)}
+                 for f in photo.detected if not any(regions.iou(f.box, k) >= regions.KEEP_IOU for k in kept)]
+        warnings = []
+        added = [list(b) for b in corrections.add] if corrections else []
+        if not options.faces:
+            warnings.append("Faces were not looked for")
+        elif not faces and not kept and not added:
+            warnings.append("No face found: check for missed faces")
+        lows = sum(face["low"] for face in faces)
+        if lows:
+            warnings.append(f"{lows} face{'s' * (lows > 1)} found with a low score: check {'them' if lows > 1 else 'it'}")
+        verb = "removed" if self.pages.cleaned else "will be removed"
+        entry = {
+            "name": name, "hash": photo.digest, "w": photo.width, "h": photo.height,
+            "thumb": _url(f"{FILES_FOLDER}/{thumb}"), "tw": photo.thumb_size[0], "th": photo.thumb_size[1],
+            "large": large_url, "original": self._original(job), "faces": faces,
+            "added": added, "kept": [list(b) for b in corrections.keep] if corrections else [],
+            "risks": [f"{KIND_WORDS.get(kind, 'other metadata')} {verb}" for kind in photo.removed],
+            "warnings": warnings,
+        }
+        if self.pages.show_paths:
+            entry["path"] = str(job.src)
+        self.entries.append(entry)
+
+    def _original(self, job: Job) -> str | None:
+        """A relative link to the original, where it says nothing the copies' names do not."""
+        relative = job.src.relative_to(job.root).as_posix()
+        if self.root == default_output_root(job.root):
+            return _url(f"../{job.root.resolve().name}/{relative}")
+        if self.pages.show_paths:
+            return _url(Path(os.path.relpath(job.src.resolve(), self.root)).as_posix())
+        return None
+
+    def write(self) -> Path:
+        options = self.pages.options
+        order = sorted(self.entries, key=lambda e: (not e["warnings"], e["name"]))
+        seen = {e["hash"] for e in order}
+        others = {}
+        if options.regions:  # corrections for photos not on this page are kept when saving again
+            others = {d: v for d, v in options.regions.to_json()["photos"].items() if d not in seen}
+        data = {
+            "photos": order, "others": others, "mode": options.mode, "maskScale": options.mask_scale,
+            "cleaned": self.pages.cleaned, "notShown": self.not_shown,
+        }
+        page = render(data)
+        target = self.root / PAGE_NAME
+        temporary = target.with_name(f".{PAGE_NAME}.tmp")
+        temporary.write_text(page, encoding="utf-8")
+        os.replace(temporary, target)
+        return target
+
+
+def _url(relative: str) -> str:
+    return quote(relative, safe="/")
+
+
+def script_json(data) -> str:
+    """JSON that cannot end the <script> element it sits in, whatever the strings hold."""
+    text = json.dumps(data, ensure_ascii=True, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def render(data: dict) -> str:
+    assets = resources.files("photoguard") / "review_assets"
+    template = (assets / "page.html").read_text(encoding="utf-8")
+    parts = {"CSS": (assets / "review.css").read_text(encoding="utf-8"),
+             "JS": (assets / "review.js").read_text(encoding="utf-8"),
+             "DATA": script_json(data)}
+    return re.sub(r"\{\{(CSS|JS|DATA)\}\}", lambda m: parts[m.group(1)], template)
