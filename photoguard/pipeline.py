@@ -208,7 +208,7 @@ def clean_job(job: Job, options: Options) -> Result:
     if job.problem:
         return Result(job.src, None, "failed", error=job.problem)
     if job.format is None:
-        return Result(job.src, None, "skipped", error="not an image")
+        return Result(job.src, None, "skipped", error=job.skip or "not an image")
     try:
         return clean_file(job.src, job.dst, options)
     except OutputExists as exc:
@@ -223,7 +223,7 @@ def scan_job(job: Job, options: Options) -> Report | Result:
     if job.problem:
         return Result(job.src, None, "failed", error=job.problem)
     if job.format is None:
-        return Result(job.src, None, "skipped", error="not an image")
+        return Result(job.src, None, "skipped", error=job.skip or "not an image")
     try:
         return scan_file(job.src, options)
     except PhotoguardError as exc:

@@ -40,6 +40,9 @@ LARGE_QUALITY = 80
 BROWSER_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
 #: detections scoring below this get a "check this one" badge
 LOW_SCORE = {"centerface": 0.5, "haar": 0.7}
+#: plain words for what was removed; never the values themselves (the page must not leak them)
+RISK_WORDS = {**KIND_WORDS, "exif": "camera details and dates (EXIF)",
+              "xmp": "descriptive data (XMP: names, places, tags)", "iptc": "captions and keywords (IPTC)"}
 
 
 @dataclass
@@ -233,7 +236,8 @@ class _Page:
             "thumb": _url(f"{FILES_FOLDER}/{thumb}"), "tw": photo.thumb_size[0], "th": photo.thumb_size[1],
             "large": large_url, "original": self._original(job), "faces": faces,
             "added": added, "kept": [list(b) for b in corrections.keep] if corrections else [],
-            "risks": [f"{KIND_WORDS.get(kind, 'other metadata')} {verb}" for kind in photo.removed],
+            "risks": [f"{RISK_WORDS.get(kind, 'other metadata')} {verb}" for kind in photo.removed]
+            or ["No metadata found"],
             "warnings": warnings,
         }
         if self.pages.show_paths:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import stat
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import UsageError
@@ -21,8 +22,10 @@ class Job:
     root: Path
     #: the handler name for images, or None for files that are not images
     format: str | None
-    #: why the file is not cleaned, for files that are skipped or cannot be read at all
+    #: why the file cannot be cleaned, when that is known before opening it as an image
     problem: str | None = None
+    #: why a file that is not an image is left alone
+    skip: str | None = None
     dst: Path | None = None
     #: the output folder that mirrors ``root``
     out_root: Path | None = None
@@ -34,12 +37,16 @@ def find_inputs(paths: list[Path]) -> list[Job]:
     for path in paths:
         if path.is_dir():
             root = path
-            for folder, dirnames, filenames in os.walk(path):
+            unreadable: list[OSError] = []
+            for folder, dirnames, filenames in os.walk(path, onerror=unreadable.append):
                 dirnames.sort()
                 # never descend into our own output folders
                 dirnames[:] = [d for d in dirnames if not d.endswith(OUTPUT_SUFFIX)]
                 for name in sorted(filenames):
                     jobs.append(_sniffed(Path(folder) / name, root))
+            # a folder that cannot be listed is reported, never silently left out
+            jobs += [Job(Path(error.filename), root, None, f"cannot read the folder: {error.strerror}")
+                     for error in unreadable]
         elif path.exists() or path.is_symlink():
             jobs.append(_sniffed(path, path.parent))
         else:
@@ -49,6 +56,8 @@ def find_inputs(paths: list[Path]) -> list[Job]:
 
 def _sniffed(path: Path, root: Path) -> Job:
     try:
+        if not stat.S_ISREG(path.stat().st_mode):  # a FIFO or device would block or never end
+            return Job(path, root, None, skip="not a regular file")
         with open(path, "rb") as handle:
             head = handle.read(SNIFF_BYTES)
     except OSError as exc:
@@ -93,7 +102,7 @@ def plan_outputs(jobs: list[Job], out: Path | None, requested_format: str) -> li
             dst = dst.with_name(f"{dst.stem}-{counter}{suffix}")
             counter += 1
         taken.add(dst)
-        planned.append(Job(job.src, job.root, job.format, job.problem, dst, target_root))
+        planned.append(replace(job, dst=dst, out_root=target_root))
     return planned
 
 

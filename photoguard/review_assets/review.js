@@ -19,7 +19,6 @@
     return node;
   }
   const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
-  const sameBox = (a, b) => a.length === 4 && a.every((v, i) => v === b[i]);
 
   // per photo: the parent's corrections, in image pixels
   const photos = data.photos.map((p, index) => ({
@@ -38,7 +37,7 @@
   function drawRegions(photo, svg) {
     svg.replaceChildren();
     const scale = data.maskScale;
-    const labelSize = Math.max(photo.w, photo.h) / 30;
+    const labelSize = Math.max(photo.w, photo.h) / 22;
     const label = (x, y, text) => {
       const t = svgEl("text", { x, y, class: "label", "font-size": labelSize });
       t.textContent = text;
@@ -55,7 +54,7 @@
       title.textContent = (face.low ? "Maybe a face (low score). " : "Hidden face. ") + "Click to keep it visible.";
       region.append(title);
       svg.append(region);
-      if (face.low) label(x + w / 2, y - (h * (scale - 1)) / 2 - 4, "?");
+      if (face.low) label(x + w / 2 - labelSize / 4, y + h / 2 + labelSize / 3, "?");
     });
     photo.keep.forEach((box, i) => {
       const [x, y, w, h] = box;
