@@ -106,8 +106,9 @@ def clean(paths, output, mode, mask_scale, output_format, overwrite, review, reg
     if not common["quiet"]:
         folders = sorted({job.out_root for job in jobs if job.out_root})
         click.echo(tally.summary(folders), err=True)
-    for page in pages.write() if pages else []:
-        click.echo(f"review page: {report.printable(page)}", err=True)
+    with _reported_errors():
+        for page in pages.write() if pages else []:
+            click.echo(f"review page: {report.printable(page)}", err=True)
     sys.exit(ExitCode.some_files_failed if tally.status["failed"] else ExitCode.ok)
 
 

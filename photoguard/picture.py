@@ -41,9 +41,13 @@ def open_image(data: bytes, path: Path, max_pixels: int) -> Image.Image:
         raise ImageTooLarge(
             f"the image declares {width}x{height} = {width * height / 1e6:.0f} megapixels, "
             f"more than the limit of {max_pixels / 1e6:.0f}", path)
-    if getattr(image, "n_frames", 1) > 1 and image.format != "MPO":
+    try:
+        frames = getattr(image, "n_frames", 1)  # counting frames parses every directory
+    except Exception as exc:  # noqa: BLE001
+        raise DecodeError(f"cannot read the image's frames: {_reason(exc)}", path) from exc
+    if frames > 1 and image.format != "MPO":
         # every frame would need its faces obscured; refusing is the safe answer
-        raise UnsafeToClean(f"{image.format} with {image.n_frames} frames: animated and multi-page "
+        raise UnsafeToClean(f"{image.format} with {frames} frames: animated and multi-page "
                             "images are not supported yet, no copy written", path)
     return image
 
@@ -121,19 +125,30 @@ def to_srgb(image: Image.Image, path: Path) -> Image.Image:
         return image if image.mode == mode else image.convert(mode)
     try:
         source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        intent = _intent(source)
         if image.mode in ("RGBA", "LA", "P", "PA") or "transparency" in image.info:
             alpha = image.convert("RGBA").getchannel("A")
             rgb = ImageCms.profileToProfile(image.convert("RGB"), source, _SRGB,
-                                            renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC)
+                                            renderingIntent=intent)
             rgb.putalpha(alpha)
             return rgb
         if image.mode not in ("RGB", "CMYK", "L"):
             image = image.convert("RGB")
         return ImageCms.profileToProfile(image, source, _SRGB, outputMode="RGB" if image.mode != "L" else "L",
-                                         renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC)
+                                         renderingIntent=intent)
     except (ImageCms.PyCMSError, OSError, ValueError) as exc:
         raise UnsafeToClean(f"the embedded colour profile cannot be applied ({_reason(exc)}), "
                             "so the copy's colours could not be kept", path) from exc
+
+
+def _intent(profile: ImageCms.ImageCmsProfile) -> int:
+    """The profile's own rendering intent, as a colour-managed viewer uses it (it only matters
+    for table-based profiles such as CMYK ones; matrix profiles render the same either way)."""
+    try:
+        intent = ImageCms.getDefaultIntent(profile)
+    except ImageCms.PyCMSError:
+        return ImageCms.Intent.RELATIVE_COLORIMETRIC
+    return intent if intent in (0, 1, 2, 3) else ImageCms.Intent.RELATIVE_COLORIMETRIC
 
 
 def _working_mode(image: Image.Image) -> str:

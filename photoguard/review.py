@@ -23,16 +23,17 @@ from PIL import Image, ImageOps
 
 from . import picture, pipeline, regions
 from .detect.base import Face
-from .errors import PhotoguardError
+from .errors import OutputError, PhotoguardError, UsageError
 from .metadata import KIND_WORDS, read_metadata
 from .options import Options
 from .walk import Job, default_output_root
 
 PAGE_NAME = "photoguard-review.html"
 FILES_FOLDER = "photoguard-review"
+_PREVIEW_NAME = re.compile(r"\d{5}(-large)?\.jpg")
 #: long side of the previews shown in the page's grid: sized for a screen, not for print
-THUMB_SIDE = 640
-THUMB_QUALITY = 70
+THUMB_SIDE = 600
+THUMB_QUALITY = 65
 #: long side of the enlarged preview, made only where no cleaned copy a browser shows exists
 LARGE_SIDE = 1600
 LARGE_QUALITY = 80
@@ -195,9 +196,12 @@ class _Page:
         self.root, self.pages, self.entries, self.not_shown = out_root, pages, [], 0
         self.files = out_root / FILES_FOLDER
         self.files.mkdir(parents=True, exist_ok=True)
-        for old in self.files.glob("*.jpg"):  # previews of an earlier run: only our own names
-            if re.fullmatch(r"\d{5}(-large)?\.jpg", old.name):
-                old.unlink()
+        earlier = list(self.files.iterdir())
+        if any(not _PREVIEW_NAME.fullmatch(p.name) for p in earlier):
+            raise UsageError(f"{self.files} holds files photoguard did not write there; "
+                             "move them, or choose another output folder with -o", self.files)
+        for old in earlier:  # the previews of an earlier run
+            old.unlink()
 
     def add(self, job: Job, item) -> None:
         photo = getattr(item, "photo", None)
@@ -264,11 +268,13 @@ class _Page:
             "photos": order, "others": others, "mode": options.mode, "maskScale": options.mask_scale,
             "cleaned": self.pages.cleaned, "notShown": self.not_shown,
         }
-        page = render(data)
         target = self.root / PAGE_NAME
         temporary = target.with_name(f".{PAGE_NAME}.tmp")
-        temporary.write_text(page, encoding="utf-8")
-        os.replace(temporary, target)
+        try:
+            temporary.write_text(render(data), encoding="utf-8")
+            os.replace(temporary, target)
+        except OSError as exc:
+            raise OutputError(f"cannot write the review page: {exc.strerror or exc}", target) from exc
         return target
 
 

@@ -29,6 +29,8 @@ DEFAULT_THRESHOLD = 0.25
 WORK_SIDE = 1280
 MAX_UPSCALE = 1.25
 _STRIDE = 4
+#: boxes thinner than this (working pixels) are heatmap noise at image borders, not faces
+_MIN_SIDE = 4
 _MULTIPLE = 32
 #: nets kept alive, one per input shape (OpenCV fixes the shape at the first forward)
 _NETS_KEPT = 4
@@ -114,5 +116,5 @@ def _decode(heat, scale, offset, threshold, width, height) -> list[Face]:
     y2 = np.clip(cy + bh / 2, 0, height)
     faces = [Face((round(a), round(b), round(c - a), round(d - b)), float(s))
              for a, b, c, d, s in zip(x1, y1, x2, y2, heat[ys, xs])
-             if c - a >= 1 and d - b >= 1]
+             if c - a >= _MIN_SIDE and d - b >= _MIN_SIDE]
     return nms_faces(faces, 0.3)

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import ModelError
 from .base import Face
-from .nms import nms_faces
+from .nms import nms_indices
 
 CASCADES = (
     "haarcascade_frontalface_default.xml",
@@ -22,19 +22,20 @@ CASCADES = (
 )
 _PROFILE = "haarcascade_profileface.xml"
 
-#: Haar has no probability: the score is 1 - exp(-neighbours / _NEIGHBOUR_SCALE), so a
-#: threshold picks how many overlapping raw hits a face needs (0.5 ~ 4, 0.6 ~ 5 neighbours)
-_NEIGHBOUR_SCALE = 5.5
-DEFAULT_THRESHOLD = 0.5
-#: longest side the grey image is scaled to (down or up): small faces need pixels
+#: Haar has no probability. A face's score is 1 - exp(-votes / _VOTE_SCALE) where votes are
+#: the neighbour counts summed over every cascade (and mirror) that found it: a face seen by
+#: several cascades is more likely real. Threshold 0.6 ~ 5 votes, 0.7 ~ 7, 0.8 ~ 9.
+_VOTE_SCALE = 5.5
+DEFAULT_THRESHOLD = 0.6
+#: longer side the grey image is scaled down to (never up: slow, and noise becomes faces)
 WORK_SIDE = 1024
 SCALE_FACTOR = 1.1
 MIN_NEIGHBOURS = 3
 MIN_SIZE = 20
 
 
-def neighbours_to_score(n: int) -> float:
-    return 1.0 - math.exp(-n / _NEIGHBOUR_SCALE)
+def votes_to_score(votes: int) -> float:
+    return 1.0 - math.exp(-votes / _VOTE_SCALE)
 
 
 class HaarDetector:
@@ -59,14 +60,14 @@ class HaarDetector:
         h, w = rgb.shape[:2]
         if h == 0 or w == 0:
             return []
-        f = self.work_side / max(h, w)
+        f = min(1.0, self.work_side / max(h, w))
         grey = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
         if abs(f - 1) > 0.01:
             interp = cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR
             grey = cv2.resize(grey, (max(1, round(w * f)), max(1, round(h * f))), interpolation=interp)
         grey = cv2.equalizeHist(grey)
         gw = grey.shape[1]
-        faces: list[Face] = []
+        boxes, votes = [], []
         for name, cascade in self._cascades.items():
             views = [(grey, False)] + ([(cv2.flip(grey, 1), True)] if name == _PROFILE else [])
             for image, mirrored in views:
@@ -74,9 +75,25 @@ class HaarDetector:
                     image, scaleFactor=SCALE_FACTOR, minNeighbors=MIN_NEIGHBOURS,
                     minSize=(MIN_SIZE, MIN_SIZE))
                 for (x, y, bw, bh), n in zip(np.reshape(rects, (-1, 4)), np.ravel(counts)):
-                    score = neighbours_to_score(int(n))
-                    if score >= self.threshold:
-                        x = gw - x - bw if mirrored else x
-                        faces.append(Face((int(x), int(y), int(bw), int(bh)), score))
+                    boxes.append((int(gw - x - bw if mirrored else x), int(y), int(bw), int(bh)))
+                    votes.append(int(n))
+        if not boxes:
+            return []
+        arr, votes = np.array(boxes, float), np.array(votes, float)
+        faces = []
+        for i in nms_indices(arr, votes, 0.3, 0.8):
+            score = votes_to_score(int(votes[_overlapping(arr, i)].sum()))
+            if score >= self.threshold:
+                faces.append(Face(boxes[i], score))
         sx, sy = w / grey.shape[1], h / grey.shape[0]
-        return [face.scaled(sx, sy) for face in nms_faces(faces, 0.3, 0.8)]
+        return [face.scaled(sx, sy) for face in sorted(faces, key=lambda f: -f.score)]
+
+
+def _overlapping(boxes: np.ndarray, i: int, iou_threshold: float = 0.3) -> np.ndarray:
+    """Mask of the boxes (box i included) that overlap box i: the same face."""
+    x1, y1 = np.maximum(boxes[:, 0], boxes[i, 0]), np.maximum(boxes[:, 1], boxes[i, 1])
+    x2 = np.minimum(boxes[:, 0] + boxes[:, 2], boxes[i, 0] + boxes[i, 2])
+    y2 = np.minimum(boxes[:, 1] + boxes[:, 3], boxes[i, 1] + boxes[i, 3])
+    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    area = boxes[:, 2] * boxes[:, 3]
+    return inter / np.maximum(area + area[i] - inter, 1e-9) >= iou_threshold

@@ -8,12 +8,12 @@ from .base import Face
 
 
 def nms_indices(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float = 0.3,
-                contain_threshold: float = 1.0) -> list[int]:
+                contain_threshold: float | None = None) -> list[int]:
     """Indices of the boxes kept, best score first.
 
     ``boxes`` is (N, 4) as x, y, w, h. A box is dropped when its IoU with a kept box reaches
     ``iou_threshold``, or when at least ``contain_threshold`` of its own area lies inside a
-    kept box (a part of a face found again, e.g. cut by a tile border); 1.0 disables that.
+    kept box (a part of a face found again, e.g. cut by a tile border); None disables that.
     """
     boxes = np.asarray(boxes, float).reshape(-1, 4)
     scores = np.asarray(scores, float).reshape(-1)
@@ -33,14 +33,15 @@ def nms_indices(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float = 0.
         ih = np.clip(np.minimum(y2[i], y2[rest]) - np.maximum(y1[i], y1[rest]), 0, None)
         inter = iw * ih
         iou = inter / np.maximum(area[i] + area[rest] - inter, 1e-9)
-        inside = inter / np.maximum(area[rest], 1e-9)
-        drop = (iou >= iou_threshold) | (inside >= contain_threshold)
+        drop = iou >= iou_threshold
+        if contain_threshold is not None:
+            drop |= inter / np.maximum(area[rest], 1e-9) >= contain_threshold
         order = rest[~drop]
     return keep
 
 
 def nms_faces(faces: list[Face], iou_threshold: float = 0.3,
-              contain_threshold: float = 1.0) -> list[Face]:
+              contain_threshold: float | None = None) -> list[Face]:
     """The faces that survive NMS, best score first."""
     if not faces:
         return []

@@ -54,10 +54,19 @@ class ThoroughDetector:
         h, w = rgb.shape[:2]
         faces = list(self.inner.detect(rgb))
         if max(h, w) >= _MIN_TILED_SIDE:
+            import cv2
+
             for tx, ty, tw, th in tiles(h, w):
-                for f in self.inner.detect(rgb[ty:ty + th, tx:tx + tw]):
-                    x, y, bw, bh = f.box
-                    faces.append(Face((x + tx, y + ty, bw, bh), f.score))
+                tile = rgb[ty:ty + th, tx:tx + tw]
+                # engines cap upscaling, so enlarge small tiles here: up to 2x, and no
+                # further than the engine's working size (a 12 MP tile is big enough)
+                work = getattr(self.inner, "work_side", 2 * max(tw, th))
+                f = min(2.0, work / max(tw, th))
+                if f > 1:
+                    tile = cv2.resize(tile, (round(tw * f), round(th * f)), interpolation=cv2.INTER_LINEAR)
+                for face in self.inner.detect(tile):
+                    x, y, bw, bh = face.scaled(tw / tile.shape[1], th / tile.shape[0]).box
+                    faces.append(Face((x + tx, y + ty, bw, bh), face.score))
         for k in (1, 3):
             rotated = np.ascontiguousarray(np.rot90(rgb, k))
             faces += [unrotate(f, k, h, w) for f in self.inner.detect(rotated)]

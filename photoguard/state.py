@@ -1,0 +1,107 @@
+"""What earlier runs wrote into an output folder, so that a repeated run redoes nothing.
+
+The output folder is what gets posted, so the state holds hashes only: of each copy's name
+relative to the folder, of its source's content, of the options, and of the copy itself. No
+original path, name or date. A lock file keeps two runs from writing into one folder at once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import NamedTuple
+
+from .errors import UsageError
+from .options import Options
+
+STATE_FOLDER = ".photoguard"
+#: options that change neither the pixels nor the metadata of a copy
+_NOT_IN_FINGERPRINT = {"overwrite", "max_pixels", "max_seconds"}
+
+
+class Entry(NamedTuple):
+    source: str
+    options: str
+    output: str
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def options_fingerprint(options: Options) -> str:
+    from . import __version__
+
+    fields = {k: v for k, v in dataclasses.asdict(options).items() if k not in _NOT_IN_FINGERPRINT}
+    text = json.dumps([__version__, fields], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+class OutputState:
+    """The entries of one output folder, locked for the lifetime of the object."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.folder = root / STATE_FOLDER
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._lock = open(self.folder / "lock", "a+")
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            raise UsageError(f"another photoguard run is writing to {root}; "
+                             "wait for it to finish, then run again") from None
+        self.entries = self._load()
+        self._journal = open(self.folder / "state.jsonl", "a")
+
+    def _load(self) -> dict[str, Entry]:
+        entries = {}
+        try:
+            with open(self.folder / "state.jsonl") as handle:
+                for line in handle:
+                    try:
+                        record = json.loads(line)
+                        entries[record["copy"]] = Entry(record["source"], record["options"], record["output"])
+                    except (ValueError, KeyError, TypeError):
+                        continue  # a line cut short by a crash: that copy is simply redone
+        except FileNotFoundError:
+            pass
+        return entries
+
+    def key(self, dst: Path) -> str:
+        return hashlib.sha256(str(dst.relative_to(self.root)).encode("utf-8", "surrogateescape")).hexdigest()
+
+    def previous(self, dst: Path) -> Entry | None:
+        return self.entries.get(self.key(dst))
+
+    def record(self, dst: Path, entry: Entry) -> None:
+        key = self.key(dst)
+        self.entries[key] = entry
+        self._journal.write(json.dumps({"copy": key, **entry._asdict()}) + "\n")
+        self._journal.flush()  # a run killed later still knows about this copy
+
+    def close(self) -> None:
+        """Rewrite the journal compactly and release the lock."""
+        self._journal.close()
+        temp = self.folder / "state.jsonl.tmp"
+        with open(temp, "w") as handle:
+            for key, entry in sorted(self.entries.items()):
+                handle.write(json.dumps({"copy": key, **entry._asdict()}) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, self.folder / "state.jsonl")
+        self._lock.close()
+
+    def __enter__(self) -> "OutputState":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
