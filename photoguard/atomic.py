@@ -78,3 +78,21 @@ def _fsync_folder(folder: Path) -> None:
         pass  # some file systems cannot sync folders; the file itself was synced
     finally:
         os.close(fd)
+
+
+def remove_temporaries(folders) -> int:
+    """Delete temporary files a stopped run left in ``folders``; returns how many."""
+    removed = 0
+    for folder in folders:
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            if name.startswith(TEMP_PREFIX) and name.endswith(".tmp"):
+                try:
+                    os.unlink(os.path.join(folder, name))
+                    removed += 1
+                except OSError:
+                    pass
+    return removed

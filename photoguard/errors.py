@@ -14,6 +14,7 @@ class ExitCode(IntEnum):
     some_files_failed = 1
     usage = 2
     interrupted = 130
+    terminated = 143
 
 
 class PhotoguardError(Exception):
@@ -71,6 +72,10 @@ class OutputExists(OutputError):
 
 class VerificationError(OutputError):
     """The written copy did not pass the re-read check; it was removed."""
+
+
+class TimeBudgetExceeded(PhotoguardError):
+    fix = "raise --max-seconds if the file is sound but slow"
 
 
 class ModelError(PhotoguardError):

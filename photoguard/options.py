@@ -24,6 +24,8 @@ class Options:
     overwrite: bool = False
     #: refuse images that declare more pixels than this (decompression bombs)
     max_pixels: int = 200_000_000
+    #: give up on a file that takes longer than this many seconds (0: no limit)
+    max_seconds: float = 300.0
     #: a parent's corrections (regions.Corrections): faces to add and detections to keep visible
     regions: object = None
 

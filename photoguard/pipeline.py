@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -14,6 +14,7 @@ import numpy as np
 from PIL import Image
 
 from . import picture, regions
+from .budget import time_budget
 from .detect.base import Face
 from .errors import (DecodeError, InputError, OutputExists, PhotoguardError, UnsupportedFormat,
                      VerificationError)
@@ -21,6 +22,7 @@ from .formats import BY_NAME, EncodeHints, FormatHandler, sniff
 from .metadata import Metadata, harmless_info, read_metadata
 from .obscure import obscure_in_place
 from .options import Options
+from .state import Entry, file_sha256, options_fingerprint
 from .walk import Job, output_format
 
 #: JPEGs are decoded at reduced size for detection, but not below this many pixels on the short side
@@ -37,6 +39,8 @@ class Result:
     faces: list[Face] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     error: str | None = None
+    #: what the output folder's state should remember about the copy (None: nothing new)
+    record: Entry | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -210,7 +214,8 @@ def clean_job(job: Job, options: Options) -> Result:
     if job.format is None:
         return Result(job.src, None, "skipped", error=job.skip or "not an image")
     try:
-        return clean_file(job.src, job.dst, options)
+        with time_budget(options.max_seconds, job.src):
+            return _clean_planned(job, options)
     except OutputExists as exc:
         return Result(job.src, job.dst, "skipped", error=f"{exc.message} (use --overwrite to replace it)")
     except PhotoguardError as exc:
@@ -219,13 +224,27 @@ def clean_job(job: Job, options: Options) -> Result:
         return Result(job.src, None, "failed", error=f"unexpected error: {type(exc).__name__}: {exc}")
 
 
+def _clean_planned(job: Job, options: Options) -> Result:
+    """``clean_file``, knowing what an earlier run recorded for ``job.dst`` (``job.previous``)."""
+    source, fingerprint = file_sha256(job.src), options_fingerprint(options)
+    ours = job.previous is not None and job.dst.exists() and file_sha256(job.dst) == job.previous.output
+    if ours and (job.previous.source, job.previous.options) == (source, fingerprint):
+        return Result(job.src, job.dst, "skipped", error="up to date (cleaned earlier with the same options)")
+    if ours:  # our own copy, of an older version of the file or made with other options
+        options = replace(options, overwrite=True)
+    result = clean_file(job.src, job.dst, options)
+    result.record = Entry(source, fingerprint, file_sha256(job.dst))
+    return result
+
+
 def scan_job(job: Job, options: Options) -> Report | Result:
     if job.problem:
         return Result(job.src, None, "failed", error=job.problem)
     if job.format is None:
         return Result(job.src, None, "skipped", error=job.skip or "not an image")
     try:
-        return scan_file(job.src, options)
+        with time_budget(options.max_seconds, job.src):
+            return scan_file(job.src, options)
     except PhotoguardError as exc:
         return Result(job.src, None, "failed", error=str(exc))
     except Exception as exc:  # noqa: BLE001
@@ -233,13 +252,21 @@ def scan_job(job: Job, options: Options) -> Report | Result:
 
 
 def _init_worker() -> None:
+    import signal
+
     import cv2
 
     cv2.setNumThreads(1)  # one thread per worker process: workers and threads must not fight
+    # Ctrl-C reaches the whole process group: only the main process decides what to do
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def run_batch(work: Callable, jobs: list[Job], options: Options, workers: int) -> Iterator:
-    """Results in input order, whatever the number of workers."""
+    """Results in input order, whatever the number of workers.
+
+    When the caller stops early (an interrupt, an error), the workers are terminated; files
+    they were writing stay as temporary files that ``atomic.remove_temporaries`` clears.
+    """
     images = sum(1 for job in jobs if job.format)
     if workers <= 1 or images <= 1:
         for job in jobs:
@@ -247,9 +274,9 @@ def run_batch(work: Callable, jobs: list[Job], options: Options, workers: int) -
         return
     # never fork a process that may already run OpenCV's thread pool: that can deadlock
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    with ProcessPoolExecutor(max_workers=min(workers, images), initializer=_init_worker,
-                             mp_context=multiprocessing.get_context(method)) as pool:
-        yield from pool.map(work, jobs, [options] * len(jobs), chunksize=1)
+    context = multiprocessing.get_context(method)
+    with context.Pool(min(workers, images), initializer=_init_worker) as pool:  # exit terminates
+        yield from pool.imap(partial(work, options=options), jobs, chunksize=1)
 
 
 def default_workers() -> int:

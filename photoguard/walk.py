@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import UsageError
+from .state import Entry
 from .formats import BY_NAME, IMAGE_SUFFIXES, SNIFF_BYTES, sniff
 
 OUTPUT_SUFFIX = "-safe"
@@ -29,6 +30,8 @@ class Job:
     dst: Path | None = None
     #: the output folder that mirrors ``root``
     out_root: Path | None = None
+    #: what an earlier run recorded about the copy at ``dst``
+    previous: Entry | None = None
 
 
 def find_inputs(paths: list[Path]) -> list[Job]:

@@ -73,8 +73,9 @@ class CenterFaceDetector:
     def detect(self, rgb: np.ndarray) -> list[Face]:
         return self.detect_at(rgb, self.work_side)
 
-    def detect_at(self, rgb: np.ndarray, side: int) -> list[Face]:
-        """One pass with the longest side scaled to ``side`` pixels."""
+    def detect_at(self, rgb: np.ndarray, side: int, max_upscale: float = MAX_UPSCALE,
+                  threshold: float | None = None) -> list[Face]:
+        """One pass with the longest side scaled to ``side`` pixels (at most ``max_upscale``)."""
         import cv2
 
         h, w = rgb.shape[:2]
@@ -82,7 +83,7 @@ class CenterFaceDetector:
             return []
         # small photos are upscaled only a little: their faces are big, and blown up past the
         # sizes the network was trained on they get lost (measured on MIT+CMU)
-        f = min(side / max(h, w), MAX_UPSCALE)
+        f = min(side / max(h, w), max_upscale)
         nw, nh = max(1, round(w * f)), max(1, round(h * f))
         interp = cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR
         small = cv2.resize(rgb, (nw, nh), interpolation=interp) if (nw, nh) != (w, h) else rgb
@@ -97,7 +98,8 @@ class CenterFaceDetector:
         net.setInput(blob)
         heat, scale, offset, _ = net.forward(list(_OUTPUTS))
         heat = (heat[:1] + heat[1:, :, :, ::-1]) / 2
-        faces = _decode(heat[0, 0], scale[0], offset[0], self.threshold, nw, nh)
+        faces = _decode(heat[0, 0], scale[0], offset[0],
+                        self.threshold if threshold is None else threshold, nw, nh)
         return [face.scaled(w / nw, h / nh) for face in faces]
 
 
