@@ -1,21 +1,23 @@
 """The command line: parse, build Options, call the library, report, exit.
 
 Exit codes: 0 all done, 1 some files failed (the rest were cleaned), 2 usage error,
-130 interrupted. stdout carries results only (``--json``); messages and progress go to stderr.
+130 interrupted (SIGINT), 143 terminated (SIGTERM). stdout carries results only (``--json``); messages and progress go to stderr.
 """
 
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 
 import click
 
-from .errors import ExitCode, PhotoguardError
+from .errors import ExitCode, PhotoguardError, Terminated
 from .options import DETECTORS, MODES, OUTPUT_FORMATS, Options
 
-EXIT_CODES_HELP = "Exit codes: 0 all done, 1 some files failed (the others were done), 2 usage error, 130 interrupted."
+EXIT_CODES_HELP = ("Exit codes: 0 all done, 1 some files failed (the others were done), 2 usage error, "
+                   "130 interrupted, 143 terminated.")
 
 
 def detection_options(command):
@@ -34,6 +36,9 @@ def detection_options(command):
         click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary."),
         click.option("--max-pixels", type=click.IntRange(1), default=Options.max_pixels, show_default=True,
                      help="Refuse images that declare more pixels than this."),
+        click.option("--follow-links", is_flag=True, help="Walk into folders that are symbolic links."),
+        click.option("--max-seconds", type=click.FloatRange(0), default=Options.max_seconds, show_default=True,
+                     help="Give up on a file that takes longer than this (0: no limit)."),
     ]
     for decorator in reversed(decorators):
         command = decorator(command)
@@ -59,6 +64,11 @@ def review_options(command):
 @click.version_option(package_name="photoguard")
 def cli():
     """Make privacy-safe copies of photos: metadata removed, faces obscured."""
+    signal.signal(signal.SIGTERM, _terminate)
+
+
+def _terminate(signum, frame):
+    raise Terminated()
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
@@ -83,29 +93,34 @@ def clean(paths, output, mode, mask_scale, output_format, overwrite, review, reg
     with _reported_errors():
         options = _options(common, mode=mode, mask_scale=mask_scale, output_format=output_format,
                            overwrite=overwrite, regions=_regions(regions))
-    from . import pipeline, report, walk
+    from . import batch, pipeline, report, walk
 
     with _reported_errors():
-        jobs = walk.plan_outputs(walk.find_inputs(list(paths)), output, options.output_format)
+        jobs = walk.plan_outputs(walk.find_inputs(list(paths), common["follow_links"]), output, options.output_format)
     work, pages = pipeline.clean_job, None
     if review:
         from . import review as review_page
 
         work, pages = review_page.clean_and_preview, review_page.Pages(options, show_paths, cleaned=True)
-    tally = report.Tally()
-    with _progress(len(jobs), common["quiet"]) as advance, _reported_errors():
-        for job, result in zip(jobs, pipeline.run_batch(work, jobs, options, _workers(common))):
-            if pages:
-                pages.add(job, result)
-            tally.add(result)
-            if common["as_json"]:
-                click.echo(report.result_json(result))
-            if result.status == "failed":
-                click.echo(report.failure_line(result), err=True)
-            advance()
-    if not common["quiet"]:
+    tally, stopped = report.Tally(), None
+    try:
+        with _progress(len(jobs), common["quiet"]) as advance, _reported_errors():
+            for job, result in zip(jobs, batch.clean_batch(jobs, options, _workers(common), work)):
+                if pages:
+                    pages.add(job, result)
+                tally.add(result)
+                if common["as_json"]:
+                    click.echo(report.result_json(result))
+                if result.status == "failed":
+                    click.echo(report.failure_line(result), err=True)
+                advance()
+    except (KeyboardInterrupt, Terminated) as interrupt:
+        stopped = interrupt
+    if not common["quiet"] or stopped:
         folders = sorted({job.out_root for job in jobs if job.out_root})
-        click.echo(tally.summary(folders), err=True)
+        click.echo(("interrupted: " if stopped else "") + tally.summary(folders), err=True)
+    if stopped:
+        sys.exit(ExitCode.terminated if isinstance(stopped, Terminated) else ExitCode.interrupted)
     with _reported_errors():
         for page in pages.write() if pages else []:
             click.echo(f"review page: {report.printable(page)}", err=True)
@@ -138,7 +153,7 @@ def review(paths, output, mode, mask_scale, regions, show_paths, **common):
     from . import review as review_page
 
     with _reported_errors():
-        jobs = walk.plan_outputs(walk.find_inputs(list(paths)), output, options.output_format)
+        jobs = walk.plan_outputs(walk.find_inputs(list(paths), common["follow_links"]), output, options.output_format)
     pages, failed = review_page.Pages(options, show_paths, cleaned=False), 0
     with _progress(len(jobs), common["quiet"]) as advance, _reported_errors():
         for job, item in zip(jobs, pipeline.run_batch(review_page.preview_job, jobs, options, _workers(common))):
@@ -175,7 +190,7 @@ def scan(paths, **common):
     from . import pipeline, report, walk
 
     with _reported_errors():
-        jobs = walk.find_inputs(list(paths))
+        jobs = walk.find_inputs(list(paths), common["follow_links"])
     failed = 0
     with _progress(len(jobs), common["quiet"] or not common["as_json"]) as advance, _reported_errors():
         for item in pipeline.run_batch(pipeline.scan_job, jobs, options, _workers(common)):
@@ -192,7 +207,8 @@ def scan(paths, **common):
 
 def _options(common: dict, **specific) -> Options:
     return Options(detector=common["detector"], threshold=common["threshold"], thorough=common["thorough"],
-                   faces=not common["no_faces"], max_pixels=common["max_pixels"], **specific)
+                   faces=not common["no_faces"], max_pixels=common["max_pixels"],
+                   max_seconds=common["max_seconds"], **specific)
 
 
 def _workers(common: dict) -> int:
@@ -214,9 +230,9 @@ class _reported_errors:
             where = f"{printable(error.path)}: " if error.path and str(error.path) not in error.message else ""
             click.echo(f"photoguard: {where}{printable(error)}", err=True)
             sys.exit(error.exit_code)
-        if isinstance(error, KeyboardInterrupt):
+        if isinstance(error, (KeyboardInterrupt, Terminated)):
             click.echo("photoguard: interrupted", err=True)
-            sys.exit(ExitCode.interrupted)
+            sys.exit(ExitCode.terminated if isinstance(error, Terminated) else ExitCode.interrupted)
         return False
 
 

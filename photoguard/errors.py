@@ -83,3 +83,8 @@ class ModelError(PhotoguardError):
 
     exit_code = ExitCode.usage
     fix = "reinstall photoguard"
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived. A BaseException, like KeyboardInterrupt, so that no per-file
+    ``except Exception`` swallows it: the whole run stops."""

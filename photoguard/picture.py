@@ -86,20 +86,6 @@ def upright(image: Image.Image, path: Path, turn: int | None = None) -> Image.Im
     return image.transpose(method)
 
 
-def stored(image: Image.Image, turn: int) -> Image.Image:
-    """The inverse of ``upright``: displayed pixels back in the order a file with EXIF
-    orientation ``turn`` stores them (lossless transposes)."""
-    if turn not in _INVERSE:
-        return image
-    return image.transpose(_INVERSE[turn])
-
-
-# rotations are undone by the opposite turn; flips and transposes are their own inverse
-_INVERSE = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
-            4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
-            6: Image.Transpose.ROTATE_90, 7: Image.Transpose.TRANSVERSE, 8: Image.Transpose.ROTATE_270}
-
-
 def displayed_size(image: Image.Image) -> tuple[int, int]:
     width, height = image.size
     return (height, width) if orientation(image) in (5, 6, 7, 8) else (width, height)

@@ -16,7 +16,7 @@ from PIL import Image
 from . import picture, regions
 from .budget import time_budget
 from .detect.base import Face
-from .errors import (DecodeError, InputError, OutputExists, PhotoguardError, UnsupportedFormat,
+from .errors import (DecodeError, InputError, OutputError, OutputExists, PhotoguardError, UnsupportedFormat,
                      VerificationError)
 from .formats import BY_NAME, EncodeHints, FormatHandler, sniff
 from .metadata import Metadata, harmless_info, read_metadata
@@ -169,7 +169,7 @@ def _encode_hints(image: Image.Image, data: bytes = b"") -> EncodeHints:
         tables = getattr(image, "quantization", None)
         return EncodeHints(jpeg_qtables=[tables[k] for k in sorted(tables)] if tables else None,
                            jpeg_subsampling=JpegImagePlugin.get_sampling(image),
-                           orientation=picture.orientation(image))
+                           jpeg_turned=picture.orientation(image) != 1)
     if image.format == "WEBP":
         # Pillow does not say whether a WebP was lossless: its VP8L chunk does
         lossless = any(c.name == "VP8L" for c in BY_NAME["webp"].containers(data)) if data else False
@@ -192,7 +192,7 @@ def verify_copy(path: Path, handler: FormatHandler, expected_size: tuple[int, in
     try:
         with Image.open(io.BytesIO(data)) as written:
             written.load()
-            # displayed size: a JPEG copy may be stored turned, with an Orientation-only EXIF
+            # displayed size: a lossless JPEG copy keeps the source's turn in an Orientation-only EXIF
             size, info = picture.displayed_size(written), written.info
     except Exception as exc:  # noqa: BLE001
         raise VerificationError(f"the written copy does not decode: {exc}", path) from exc
@@ -226,6 +226,9 @@ def clean_job(job: Job, options: Options) -> Result:
 
 def _clean_planned(job: Job, options: Options) -> Result:
     """``clean_file``, knowing what an earlier run recorded for ``job.dst`` (``job.previous``)."""
+    if job.out_root and job.out_root.resolve() not in (job.dst.parent.resolve(), *job.dst.parent.resolve().parents):
+        raise OutputError(f"{job.dst.parent} leads outside the output folder through a link; "
+                          "photoguard does not write there", job.dst)
     source, fingerprint = file_sha256(job.src), options_fingerprint(options)
     ours = job.previous is not None and job.dst.exists() and file_sha256(job.dst) == job.previous.output
     if ours and (job.previous.source, job.previous.options) == (source, fingerprint):

@@ -34,26 +34,42 @@ class Job:
     previous: Entry | None = None
 
 
-def find_inputs(paths: list[Path]) -> list[Job]:
-    """Every file under ``paths``, folders walked recursively in sorted order."""
+def find_inputs(paths: list[Path], follow_links: bool = False) -> list[Job]:
+    """Every file under ``paths``, folders walked recursively in sorted order.
+
+    Links to folders are followed only with ``follow_links`` (and then each folder once,
+    so a link loop ends); otherwise they are listed as skipped.
+    """
     jobs = []
     for path in paths:
         if path.is_dir():
-            root = path
-            unreadable: list[OSError] = []
-            for folder, dirnames, filenames in os.walk(path, onerror=unreadable.append):
-                dirnames.sort()
-                # never descend into our own output folders
-                dirnames[:] = [d for d in dirnames if not d.endswith(OUTPUT_SUFFIX)]
-                for name in sorted(filenames):
-                    jobs.append(_sniffed(Path(folder) / name, root))
-            # a folder that cannot be listed is reported, never silently left out
-            jobs += [Job(Path(error.filename), root, None, f"cannot read the folder: {error.strerror}")
-                     for error in unreadable]
+            jobs += _walk(path, follow_links)
         elif path.exists() or path.is_symlink():
             jobs.append(_sniffed(path, path.parent))
         else:
             raise UsageError(f"{path}: no such file or folder")
+    return jobs
+
+
+def _walk(root: Path, follow_links: bool) -> list[Job]:
+    jobs, unreadable, seen = [], [], set()
+    for folder, dirnames, filenames in os.walk(root, onerror=unreadable.append, followlinks=follow_links):
+        here = os.stat(folder)
+        if (here.st_dev, here.st_ino) in seen:  # reached again through a link: a loop
+            dirnames[:] = []
+            continue
+        seen.add((here.st_dev, here.st_ino))
+        dirnames.sort()
+        for name in list(dirnames):
+            if name.endswith(OUTPUT_SUFFIX):  # never descend into our own output folders
+                dirnames.remove(name)
+            elif not follow_links and os.path.islink(os.path.join(folder, name)):
+                jobs.append(Job(Path(folder) / name, root, None, skip="a link to a folder (use --follow-links)"))
+        for name in sorted(filenames):
+            jobs.append(_sniffed(Path(folder) / name, root))
+    # a folder that cannot be listed is reported, never silently left out
+    jobs += [Job(Path(error.filename), root, None, f"cannot read the folder: {error.strerror}")
+             for error in unreadable]
     return jobs
 
 

@@ -33,9 +33,10 @@ class EncodeHints:
     jpeg_qtables: list | None = None
     jpeg_subsampling: int = -1
     webp_lossless: bool = False
-    #: EXIF orientation of a JPEG source: a JPEG copy is stored the same way round with an
-    #: Orientation-only EXIF, so its 8x8 blocks line up with the original's (less loss)
-    orientation: int = 1
+    #: the JPEG source was stored turned (EXIF orientation): the upright copy's 8x8 blocks no
+    #: longer line up with the original's, so finer tables keep the second-generation loss
+    #: small (measured on meta-dev: worst 38.2 dB with the source's tables, 41.4 dB halved)
+    jpeg_turned: bool = False
 
 
 class FormatHandler(ABC):

@@ -195,19 +195,14 @@ class JpegHandler(FormatHandler):
     def writable_mode(self, mode: str) -> str:
         return mode if mode in ("L", "RGB", "CMYK") else "RGB"
 
-    def encode(self, image, out, hints: EncodeHints) -> None:
-        if hints.orientation != 1:
-            from ..picture import stored
-
-            image = stored(image, hints.orientation)
-        super().encode(image, out, hints)
-
     def save_options(self, image, hints: EncodeHints) -> dict:
-        options = {"exif": orientation_exif(hints.orientation)} if hints.orientation != 1 else {}
-        if hints.jpeg_qtables and image.mode == "RGB" and len(hints.jpeg_qtables) >= 2:
+        tables = hints.jpeg_qtables
+        if tables and hints.jpeg_turned:
+            tables = [[max(1, value // 2) for value in table] for table in tables]
+        if tables and image.mode == "RGB" and len(tables) >= 2:
             # Pillow knows 4:4:4, 4:2:2 and 4:2:0 (0-2); any other sampling gets 4:4:4, losing nothing
             subsampling = hints.jpeg_subsampling if hints.jpeg_subsampling in (0, 1, 2) else 0
-            return options | {"qtables": hints.jpeg_qtables[:3], "subsampling": subsampling}
-        if hints.jpeg_qtables and image.mode == "L":
-            return options | {"qtables": hints.jpeg_qtables[:1]}
-        return options | {"quality": 92}
+            return {"qtables": tables[:3], "subsampling": subsampling}
+        if tables and image.mode == "L":
+            return {"qtables": tables[:1]}
+        return {"quality": 92}
