@@ -209,13 +209,22 @@ def verify_copy(path: Path, handler: FormatHandler, expected_size: tuple[int, in
 
 def clean_job(job: Job, options: Options) -> Result:
     """One batch item: never raises for a bad file, the failure is in the result."""
+    return _guarded(job, options, _clean_planned)
+
+
+def scan_job(job: Job, options: Options) -> Report | Result:
+    return _guarded(job, options, lambda job, options: scan_file(job.src, options))
+
+
+def _guarded(job: Job, options: Options, action: Callable) -> Report | Result:
+    """``action`` for one file within its time budget, every failure turned into a Result."""
     if job.problem:
         return Result(job.src, None, "failed", error=job.problem)
     if job.format is None:
         return Result(job.src, None, "skipped", error=job.skip or "not an image")
     try:
         with time_budget(options.max_seconds, job.src):
-            return _clean_planned(job, options)
+            return action(job, options)
     except OutputExists as exc:
         return Result(job.src, job.dst, "skipped", error=f"{exc.message} (use --overwrite to replace it)")
     except PhotoguardError as exc:
@@ -238,20 +247,6 @@ def _clean_planned(job: Job, options: Options) -> Result:
     result = clean_file(job.src, job.dst, options)
     result.record = Entry(source, fingerprint, file_sha256(job.dst))
     return result
-
-
-def scan_job(job: Job, options: Options) -> Report | Result:
-    if job.problem:
-        return Result(job.src, None, "failed", error=job.problem)
-    if job.format is None:
-        return Result(job.src, None, "skipped", error=job.skip or "not an image")
-    try:
-        with time_budget(options.max_seconds, job.src):
-            return scan_file(job.src, options)
-    except PhotoguardError as exc:
-        return Result(job.src, None, "failed", error=str(exc))
-    except Exception as exc:  # noqa: BLE001
-        return Result(job.src, None, "failed", error=f"unexpected error: {type(exc).__name__}: {exc}")
 
 
 def _init_worker() -> None:
