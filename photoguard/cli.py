@@ -80,7 +80,9 @@ def _terminate(signum, frame):
               help="Size of the obscured ellipse relative to the face box (covers hair and ears).")
 @click.option("--format", "output_format", type=click.Choice(OUTPUT_FORMATS), default="keep", show_default=True,
               help="Format of the copies. keep: the input's own, but HEIC/HEIF/AVIF become JPEG.")
-@click.option("--overwrite", is_flag=True, help="Replace copies that already exist.")
+@click.option("--overwrite", is_flag=True,
+              help="Replace files already at the copies' paths even if photoguard did not write them. "
+                   "(Its own earlier copies are redone anyway when the photo or the options changed.)")
 @click.option("--review", is_flag=True, help="Also write a review page (photoguard-review.html) into the output folder.")
 @review_options
 @detection_options
