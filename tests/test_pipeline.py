@@ -144,3 +144,21 @@ def test_no_faces_option_skips_detection(tmp_path, fake_detector):
     fake_detector(error=AssertionError("the detector must not run"))
     result = clean_file(write_leaky_jpeg(tmp_path / "a.jpg"), tmp_path / "o.jpg", Options(faces=False))
     assert result.status == "cleaned" and result.faces == []
+
+
+def test_copy_cut_short_fails_verification(tmp_path, fake_detector, monkeypatch):
+    fake_detector([(10, 10, 40, 40)])
+    handler = BY_NAME["jpeg"]
+    original_encode = handler.encode
+
+    def truncating_encode(image, out, hints):
+        import io
+
+        full = io.BytesIO()
+        original_encode(image, full, hints)
+        out.write(full.getvalue()[: len(full.getvalue()) // 2])
+
+    monkeypatch.setattr(handler, "encode", truncating_encode)
+    with pytest.raises(VerificationError):
+        clean_file(write_leaky_jpeg(tmp_path / "a.jpg"), tmp_path / "out" / "a.jpg")
+    assert list((tmp_path / "out").iterdir()) == []
