@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
-import resource
 import shutil
 import statistics
 import subprocess

@@ -95,11 +95,11 @@ def clean(paths, output, mode, mask_scale, output_format, overwrite, review, reg
     with _reported_errors():
         options = _options(common, mode=mode, mask_scale=mask_scale, output_format=output_format,
                            overwrite=overwrite, regions=_regions(regions))
-    from . import batch, pipeline, report, walk
+    from . import batch, report, walk
 
     with _reported_errors():
         jobs = walk.plan_outputs(walk.find_inputs(list(paths), common["follow_links"]), output, options.output_format)
-    work, pages = pipeline.clean_job, None
+    work, pages = batch.clean_job, None
     if review:
         from . import review as review_page
 
@@ -151,14 +151,14 @@ def review(paths, output, mode, mask_scale, regions, show_paths, **common):
     """
     with _reported_errors():
         options = _options(common, mode=mode, mask_scale=mask_scale, regions=_regions(regions))
-    from . import pipeline, report, walk
+    from . import batch, pipeline, report, walk
     from . import review as review_page
 
     with _reported_errors():
         jobs = walk.plan_outputs(walk.find_inputs(list(paths), common["follow_links"]), output, options.output_format)
     pages, failed = review_page.Pages(options, show_paths, cleaned=False), 0
     with _progress(len(jobs), common["quiet"]) as advance, _reported_errors():
-        for job, item in zip(jobs, pipeline.run_batch(review_page.preview_job, jobs, options, _workers(common))):
+        for job, item in zip(jobs, batch.run_batch(review_page.preview_job, jobs, options, _workers(common))):
             pages.add(job, item)
             if isinstance(item, pipeline.Result) and item.status == "failed":
                 failed += 1
@@ -189,13 +189,13 @@ def scan(paths, **common):
     Reads only; writes nothing.
     """
     options = _options(common)
-    from . import pipeline, report, walk
+    from . import batch, pipeline, report, walk
 
     with _reported_errors():
         jobs = walk.find_inputs(list(paths), common["follow_links"])
     failed = 0
     with _progress(len(jobs), common["quiet"] or not common["as_json"]) as advance, _reported_errors():
-        for item in pipeline.run_batch(pipeline.scan_job, jobs, options, _workers(common)):
+        for item in batch.run_batch(batch.scan_job, jobs, options, _workers(common)):
             if isinstance(item, pipeline.Result) and item.status == "skipped":
                 advance()
                 continue
@@ -214,7 +214,7 @@ def _options(common: dict, **specific) -> Options:
 
 
 def _workers(common: dict) -> int:
-    from .pipeline import default_workers
+    from .batch import default_workers
 
     return common["jobs"] or default_workers()
 

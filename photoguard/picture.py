@@ -6,7 +6,7 @@ import io
 import warnings
 from pathlib import Path
 
-from PIL import Image, ImageCms, ImageOps
+from PIL import Image, ImageCms
 
 from .errors import DecodeError, ImageTooLarge, UnsafeToClean
 

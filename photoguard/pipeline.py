@@ -1,29 +1,23 @@
-"""Composing the parts: one file cleaned or scanned, and a batch of them over worker processes."""
+"""Composing the parts for one file: ``clean_file`` and ``scan_file``."""
 
 from __future__ import annotations
 
 import io
-import multiprocessing
-import os
-from dataclasses import dataclass, field, replace
-from functools import partial
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 from PIL import Image
 
 from . import picture, regions
-from .budget import time_budget
 from .detect.base import Face
-from .errors import (DecodeError, InputError, OutputError, OutputExists, PhotoguardError, UnsupportedFormat,
-                     VerificationError)
+from .errors import DecodeError, InputError, OutputExists, UnsupportedFormat, VerificationError
 from .formats import BY_NAME, EncodeHints, FormatHandler, sniff
 from .metadata import Metadata, harmless_info, read_metadata
 from .obscure import obscure_in_place
 from .options import Options
-from .state import Entry, file_sha256, options_fingerprint
-from .walk import Job, output_format
+from .state import Entry
+from .walk import output_format
 
 #: JPEGs are decoded at reduced size for detection, but not below this many pixels on the short side
 DETECTION_MIN_SIDE = 1024
@@ -205,80 +199,3 @@ def verify_copy(path: Path, handler: FormatHandler, expected_size: tuple[int, in
     kept -= harmless_info(info)  # the lossless JPEG's Orientation-only EXIF and sanitised ICC
     if kept:
         raise VerificationError(f"the written copy still carries {', '.join(sorted(kept))}", path)
-
-
-# --- batches -------------------------------------------------------------------------------
-
-
-def clean_job(job: Job, options: Options) -> Result:
-    """One batch item: never raises for a bad file, the failure is in the result."""
-    return _guarded(job, options, _clean_planned)
-
-
-def scan_job(job: Job, options: Options) -> Report | Result:
-    return _guarded(job, options, lambda job, options: scan_file(job.src, options))
-
-
-def _guarded(job: Job, options: Options, action: Callable) -> Report | Result:
-    """``action`` for one file within its time budget, every failure turned into a Result."""
-    if job.problem:
-        return Result(job.src, None, "failed", error=job.problem)
-    if job.format is None:
-        return Result(job.src, None, "skipped", error=job.skip or "not an image")
-    try:
-        with time_budget(options.max_seconds, job.src):
-            return action(job, options)
-    except OutputExists as exc:
-        return Result(job.src, job.dst, "skipped", error=f"{exc.message} (use --overwrite to replace it)")
-    except PhotoguardError as exc:
-        return Result(job.src, None, "failed", error=str(exc))
-    except Exception as exc:  # noqa: BLE001 - a bug must not stop the batch: fail closed, go on
-        return Result(job.src, None, "failed", error=f"unexpected error: {type(exc).__name__}: {exc}")
-
-
-def _clean_planned(job: Job, options: Options) -> Result:
-    """``clean_file``, knowing what an earlier run recorded for ``job.dst`` (``job.previous``)."""
-    if job.out_root and job.out_root.resolve() not in (job.dst.parent.resolve(), *job.dst.parent.resolve().parents):
-        raise OutputError(f"{job.dst.parent} leads outside the output folder through a link; "
-                          "photoguard does not write there", job.dst)
-    source, fingerprint = file_sha256(job.src), options_fingerprint(options)
-    ours = job.previous is not None and job.dst.exists() and file_sha256(job.dst) == job.previous.output
-    if ours and (job.previous.source, job.previous.options) == (source, fingerprint):
-        return Result(job.src, job.dst, "skipped", error="up to date (cleaned earlier with the same options)")
-    if ours:  # our own copy, of an older version of the file or made with other options
-        options = replace(options, overwrite=True)
-    result = clean_file(job.src, job.dst, options)
-    result.record = Entry(source, fingerprint, file_sha256(job.dst))
-    return result
-
-
-def _init_worker() -> None:
-    import signal
-
-    import cv2
-
-    cv2.setNumThreads(1)  # one thread per worker process: workers and threads must not fight
-    # Ctrl-C reaches the whole process group: only the main process decides what to do
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def run_batch(work: Callable, jobs: list[Job], options: Options, workers: int) -> Iterator:
-    """Results in input order, whatever the number of workers.
-
-    When the caller stops early (an interrupt, an error), the workers are terminated; files
-    they were writing stay as temporary files that ``atomic.remove_temporaries`` clears.
-    """
-    images = sum(1 for job in jobs if job.format)
-    if workers <= 1 or images <= 1:
-        for job in jobs:
-            yield work(job, options)
-        return
-    # never fork a process that may already run OpenCV's thread pool: that can deadlock
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    context = multiprocessing.get_context(method)
-    with context.Pool(min(workers, images), initializer=_init_worker) as pool:  # exit terminates
-        yield from pool.imap(partial(work, options=options), jobs, chunksize=1)
-
-
-def default_workers() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

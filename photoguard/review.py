@@ -21,9 +21,9 @@ from urllib.parse import quote
 
 from PIL import Image, ImageOps
 
-from . import picture, pipeline, regions
+from . import batch, picture, pipeline, regions
 from .detect.base import Face
-from .errors import OutputError, PhotoguardError, UsageError
+from .errors import OutputError, UsageError
 from .metadata import KIND_WORDS, read_metadata
 from .options import Options
 from .walk import Job, default_output_root
@@ -83,7 +83,7 @@ class Preview:
 
 def clean_and_preview(job: Job, options: Options) -> pipeline.Result:
     """``clean_job``, then a preview made from the written copy (so it shows exactly what was written)."""
-    result = pipeline.clean_job(job, options)
+    result = batch.clean_job(job, options)
     if result.status != "cleaned":
         return result
     reviewed = Reviewed(**vars(result))
@@ -107,31 +107,28 @@ def clean_and_preview(job: Job, options: Options) -> pipeline.Result:
 
 def preview_job(job: Job, options: Options) -> Preview | pipeline.Result:
     """What cleaning would do, without writing a copy: faces found, corrections applied, obscured preview."""
-    if job.problem or job.format is None:
-        return pipeline.scan_job(job, options)
-    try:
-        data, handler = pipeline.read_input(job.src)
-        image = picture.open_image(data, job.src, options.max_pixels)
-        metadata = read_metadata(image, pipeline.structure(handler, data, job.src))
-        displayed = picture.displayed_size(image)
-        detected = pipeline.find_faces(data, job.src, options, displayed) if options.faces else []
-        faces = regions.apply(options, data, detected)
-        shown = picture.for_detection(data, job.src, options.max_pixels, LARGE_SIDE)
-        shown.thumbnail((LARGE_SIDE, LARGE_SIDE), Image.Resampling.LANCZOS)
-        if faces:
-            import numpy as np
+    return batch.guarded(job, options, _preview)
 
-            from .obscure import obscure
 
-            fx, fy = shown.width / displayed[0], shown.height / displayed[1]
-            scaled = [face.scaled(fx, fy) for face in faces]
-            shown = Image.fromarray(obscure(np.asarray(shown), scaled, options.mode, options.mask_scale))
-        photo = _photo(regions.content_hash(data), displayed, detected, metadata.kinds, shown, large=True)
-        return Preview(job.src, photo, faces=faces)
-    except PhotoguardError as exc:
-        return pipeline.Result(job.src, None, "failed", error=str(exc))
-    except Exception as exc:  # noqa: BLE001
-        return pipeline.Result(job.src, None, "failed", error=f"unexpected error: {type(exc).__name__}: {exc}")
+def _preview(job: Job, options: Options) -> Preview:
+    data, handler = pipeline.read_input(job.src)
+    image = picture.open_image(data, job.src, options.max_pixels)
+    metadata = read_metadata(image, pipeline.structure(handler, data, job.src))
+    displayed = picture.displayed_size(image)
+    detected = pipeline.find_faces(data, job.src, options, displayed) if options.faces else []
+    faces = regions.apply(options, data, detected)
+    shown = picture.for_detection(data, job.src, options.max_pixels, LARGE_SIDE)
+    shown.thumbnail((LARGE_SIDE, LARGE_SIDE), Image.Resampling.LANCZOS)
+    if faces:
+        import numpy as np
+
+        from .obscure import obscure
+
+        fx, fy = shown.width / displayed[0], shown.height / displayed[1]
+        scaled = [face.scaled(fx, fy) for face in faces]
+        shown = Image.fromarray(obscure(np.asarray(shown), scaled, options.mode, options.mask_scale))
+    photo = _photo(regions.content_hash(data), displayed, detected, metadata.kinds, shown, large=True)
+    return Preview(job.src, photo, faces=faces)
 
 
 def _before_corrections(options: Options, data: bytes, faces: list[Face]) -> list[Face]:

@@ -13,7 +13,6 @@ import zlib
 from pathlib import Path
 
 import numpy as np
-import piexif
 import pytest
 from click.testing import CliRunner
 from PIL import Image

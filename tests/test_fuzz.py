@@ -7,9 +7,7 @@ A longer run of the same lives in bench/fuzz.py.
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image

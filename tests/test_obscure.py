@@ -97,18 +97,25 @@ def test_face_at_the_edge_is_covered_up_to_the_edge():
 
 
 def test_obscuring_one_face_on_a_12_megapixel_photo_takes_under_20_ms():
+    import cv2
+
     pixels = np.zeros((3024, 4032, 3), np.uint8)
     face = Face((1500, 800, 900, 1100), 0.9)  # a close-up portrait
-    for mode in MODES:
-        obscure_in_place(pixels, [face], mode, 1.4)  # warm up OpenCV
-        best = min(_timed(lambda: obscure_in_place(pixels, [face], mode, 1.4)) for _ in range(5))
-        assert best < 0.020, f"{mode}: {best * 1000:.0f} ms"
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)  # one core, as in a worker; CPU time of this thread, not wall time,
+    try:                  # so that other processes on a busy machine do not count
+        for mode in MODES:
+            obscure_in_place(pixels, [face], mode, 1.4)  # warm up OpenCV
+            best = min(_cpu_time(lambda: obscure_in_place(pixels, [face], mode, 1.4)) for _ in range(5))
+            assert best < 0.020, f"{mode}: {best * 1000:.0f} ms"
+    finally:
+        cv2.setNumThreads(threads)
 
 
-def _timed(action) -> float:
-    start = time.perf_counter()
+def _cpu_time(action) -> float:
+    start = time.thread_time()
     action()
-    return time.perf_counter() - start
+    return time.thread_time() - start
 
 
 @pytest.mark.parametrize("mode", MODES)
