@@ -79,7 +79,7 @@ def test_clean_with_regions_hides_added_keeps_kept_and_matches_renamed_files(tmp
     originals = tmp_path / "in"
     originals.mkdir()
     photo = write_leaky_jpeg(originals / "a.jpg", photo_pixels(320, 240, seed=4))
-    untouched = run("clean", originals, "-o", tmp_path / "plain", "--format", "png")
+    untouched = run("clean", originals, "-o", tmp_path / "plain", "--format", "png", "--mode", "fill")
     assert untouched.exit_code == 0
     saved = corrections_file(tmp_path / "fix.json", {sha256(photo): {
         "name": "a.jpg", "add": [[10, 150, 50, 50]], "keep": [[200, 120, 60, 60]]}})
@@ -87,7 +87,7 @@ def test_clean_with_regions_hides_added_keeps_kept_and_matches_renamed_files(tmp
     renamed.mkdir(parents=True)
     shutil.copy(photo, renamed / "renamed.jpg")
 
-    result = run("clean", renamed, "-o", tmp_path / "one", "--format", "png", "--regions", saved, "--json")
+    result = run("clean", renamed, "-o", tmp_path / "one", "--format", "png", "--mode", "fill", "--regions", saved, "--json")
     assert result.exit_code == 0, result.output
     boxes = [face["box"] for face in json.loads(result.stdout)["faces"]]
     assert boxes == [[40, 40, 60, 60], [10, 150, 50, 50]]
@@ -100,10 +100,10 @@ def test_clean_with_regions_hides_added_keeps_kept_and_matches_renamed_files(tmp
     assert np.array_equal(fixed[55:85, 55:85], plain[55:85, 55:85])  # the rest: as usual
 
     first = sha256(tmp_path / "one" / "renamed.png")
-    again = run("clean", renamed, "-o", tmp_path / "one", "--format", "png", "--regions", saved, "--overwrite")
+    again = run("clean", renamed, "-o", tmp_path / "one", "--format", "png", "--mode", "fill", "--regions", saved, "--overwrite")
     assert again.exit_code == 0
     assert sha256(tmp_path / "one" / "renamed.png") == first
-    run("clean", renamed, "-o", tmp_path / "two", "--format", "png", "--regions", saved)
+    run("clean", renamed, "-o", tmp_path / "two", "--format", "png", "--mode", "fill", "--regions", saved)
     assert sha256(tmp_path / "one" / "renamed.png") == sha256(tmp_path / "two" / "renamed.png")
 
 
