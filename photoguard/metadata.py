@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -88,6 +89,12 @@ _COUNTED_WORDS = {"thumbnail": "embedded thumbnails", "mpf": "extra images (MPF)
 
 
 def read_metadata(image: Image.Image, containers: list[Container]) -> Metadata:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Pillow warns about every corrupt tag: we report, not warn
+        return _read_metadata(image, containers)
+
+
+def _read_metadata(image: Image.Image, containers: list[Container]) -> Metadata:
     found = Metadata()
     kinds = {c.kind for c in containers if c.kind}
     found.trailer_bytes = sum(c.size for c in containers if c.kind == "trailer")
@@ -120,7 +127,9 @@ def _read_exif(exif: Image.Exif, found: Metadata, kinds: set[str]) -> None:
     merged = {**exif, **exif_ifd}
     make, model = _text(merged.get(_T.Make)), _text(merged.get(_T.Model))
     if make or model:
-        found.camera = model if make and model and model.startswith(make.split()[0]) else \
+        # "Apple" + "iPhone 13" reads "Apple iPhone 13", but "Canon" + "Canon EOS 40D" only once
+        brand = (make or "").split()[:1]
+        found.camera = model if model and brand and model.startswith(brand[0]) else \
             " ".join(part for part in (make, model) if part)
     serials = [(label, _text(merged.get(tag))) for tag, label in _SERIAL_TAGS.items()]
     found.serials = [value for _, value in serials if value]
@@ -158,7 +167,7 @@ def _text(value) -> str | None:
         value = value.decode("utf-8", "replace")
     if not isinstance(value, str):
         return None
-    value = value.strip("\0 \t\r\n")
+    value = value.strip("\0").strip()
     return value or None
 
 

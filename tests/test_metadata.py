@@ -81,3 +81,19 @@ def test_harmless_info_is_only_orientation_and_clean_profiles():
     assert harmless_info({"exif": builders.exif_bytes()}) == set()
     assert harmless_info({"icc_profile": icc.sanitise(builders.device_profile())}) == {"icc_profile"}
     assert harmless_info({"icc_profile": builders.device_profile()}) == set()
+
+
+def test_blank_camera_make_is_not_a_crash(tmp_path):
+    """Found by bench/fuzz.py: a Make tag holding only white space."""
+    import io
+
+    import piexif
+    from PIL import Image
+
+    from photoguard import Options, scan_file
+
+    exif = piexif.dump({"0th": {piexif.ImageIFD.Make: b"\x0b ", piexif.ImageIFD.Model: b"X100"}})
+    out = io.BytesIO()
+    Image.new("RGB", (16, 16)).save(out, "JPEG", exif=exif)
+    (tmp_path / "a.jpg").write_bytes(out.getvalue())
+    assert scan_file(tmp_path / "a.jpg", Options(faces=False)).metadata.camera == "X100"
