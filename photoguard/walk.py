@@ -32,6 +32,8 @@ class Job:
     out_root: Path | None = None
     #: what an earlier run recorded about the copy at ``dst``
     previous: Entry | None = None
+    #: given by name on the command line, rather than found in a folder that was given
+    named: bool = False
 
 
 def find_inputs(paths: list[Path], follow_links: bool = False) -> list[Job]:
@@ -45,7 +47,7 @@ def find_inputs(paths: list[Path], follow_links: bool = False) -> list[Job]:
         if path.is_dir():
             jobs += _walk(path, follow_links)
         elif path.exists() or path.is_symlink():
-            jobs.append(_sniffed(path, path.parent))
+            jobs.append(replace(_sniffed(path, path.parent), named=True))
         else:
             raise UsageError(f"{path}: no such file or folder")
     return jobs
@@ -109,7 +111,8 @@ def plan_outputs(jobs: list[Job], out: Path | None, requested_format: str) -> li
             planned.append(job)
             continue
         target_root = out.resolve() if out else default_output_root(job.root)
-        _refuse_inside(target_root, job.root)
+        if not job.named:  # a later run over the folder would clean the copies again
+            _refuse_inside(target_root, job.root)
         relative = job.src.relative_to(job.root)
         handler = BY_NAME[output_format(job.format, requested_format)]
         suffix = job.src.suffix if job.src.suffix.lower() in handler.extensions else handler.extensions[0]
@@ -120,6 +123,8 @@ def plan_outputs(jobs: list[Job], out: Path | None, requested_format: str) -> li
         while dst in taken:
             dst = dst.with_name(f"{dst.stem}-{counter}{suffix}")
             counter += 1
+        if dst.resolve() == job.src.resolve():
+            raise UsageError(f"the copy of {job.src} would replace the original; choose another folder with -o")
         taken.add(dst)
         planned.append(replace(job, dst=dst, out_root=target_root))
     return planned

@@ -211,3 +211,13 @@ def test_real_process_cleans_and_exits_zero(samples, tmp_path):
     cleaned = [item for item in json_lines(process.stdout) if item["status"] == "cleaned"]
     assert len(cleaned) == len([p for p in samples.iterdir() if p.suffix != ".md"])
     assert "Traceback" not in process.stderr
+
+
+def test_a_file_given_by_name_may_be_cleaned_into_a_folder_beside_it(tmp_path, fake_detector):
+    fake_detector()
+    photo = write_leaky_jpeg(tmp_path / "a.jpg")
+    result = run("clean", photo, "-o", tmp_path / "safe")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "safe" / "a.jpg").exists()
+    refused = run("clean", photo, "-o", tmp_path, "--overwrite")
+    assert refused.exit_code == 2 and "would replace the original" in refused.stderr
