@@ -20,9 +20,24 @@ EXIT_CODES_HELP = ("Exit codes: 0 all done, 1 some files failed (the others were
                    "130 interrupted, 143 terminated.")
 
 
-def detection_options(command):
-    """Options shared by every command that looks for faces."""
-    decorators = [
+def _group(*decorators):
+    """Several click options applied as one decorator."""
+    def apply(command):
+        for decorator in reversed(decorators):
+            command = decorator(command)
+        return command
+    return apply
+
+
+obscuring_options = _group(
+    click.option("--mode", type=click.Choice(MODES), default="blur", show_default=True, help="How faces are obscured."),
+    click.option("--mask-scale", type=click.FloatRange(1.0, 4.0), default=Options.mask_scale, show_default=True,
+                 help="Size of the obscured ellipse relative to the face box (covers hair and ears)."),
+)
+
+
+#: options shared by every command that looks for faces
+detection_options = _group(
         click.option("--detector", type=click.Choice(DETECTORS), default="centerface", show_default=True,
                      help="Face detection engine: centerface (finds ~9 in 10 faces) or OpenCV's Haar cascades."),
         click.option("--threshold", type=click.FloatRange(0, 1), default=None,
@@ -39,25 +54,17 @@ def detection_options(command):
         click.option("--follow-links", is_flag=True, help="Walk into folders that are symbolic links."),
         click.option("--max-seconds", type=click.FloatRange(0), default=Options.max_seconds, show_default=True,
                      help="Give up on a file that takes longer than this (0: no limit)."),
-    ]
-    for decorator in reversed(decorators):
-        command = decorator(command)
-    return command
+)
 
-
-def review_options(command):
-    """Options of the commands that write a review page or use its corrections."""
-    decorators = [
+#: options of the commands that write a review page or use its corrections
+review_options = _group(
         click.option("--regions", type=click.Path(dir_okay=False, path_type=Path), default=None,
                      help="Corrections saved from a review page: faces to hide that were missed, "
                           "and hidden faces to keep visible. Matched to photos by content, so renamed files still match."),
         click.option("--show-paths", is_flag=True,
                      help="Show where each original is on the review page, and link the originals "
                           "(by default the page names photos only by their copies' names)."),
-    ]
-    for decorator in reversed(decorators):
-        command = decorator(command)
-    return command
+)
 
 
 @click.group(epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
@@ -75,9 +82,7 @@ def _terminate(signum, frame):
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder for the copies. Default: FOLDER-safe beside each input folder.")
-@click.option("--mode", type=click.Choice(MODES), default="blur", show_default=True, help="How faces are obscured.")
-@click.option("--mask-scale", type=click.FloatRange(1.0, 4.0), default=Options.mask_scale, show_default=True,
-              help="Size of the obscured ellipse relative to the face box (covers hair and ears).")
+@obscuring_options
 @click.option("--format", "output_format", type=click.Choice(OUTPUT_FORMATS), default="keep", show_default=True,
               help="Format of the copies. keep: the input's own, but HEIC/HEIF/AVIF become JPEG.")
 @click.option("--overwrite", is_flag=True,
@@ -133,9 +138,7 @@ def clean(paths, output, mode, mask_scale, output_format, overwrite, review, reg
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder for the page; give the one you will clean into. Default: FOLDER-safe beside each input folder.")
-@click.option("--mode", type=click.Choice(MODES), default="blur", show_default=True, help="How faces are obscured.")
-@click.option("--mask-scale", type=click.FloatRange(1.0, 4.0), default=Options.mask_scale, show_default=True,
-              help="Size of the obscured ellipse relative to the face box (covers hair and ears).")
+@obscuring_options
 @review_options
 @detection_options
 def review(paths, output, mode, mask_scale, regions, show_paths, **common):
