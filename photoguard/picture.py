@@ -47,8 +47,10 @@ def open_image(data: bytes, path: Path, max_pixels: int) -> Image.Image:
         raise DecodeError(f"cannot read the image's frames: {_reason(exc)}", path) from exc
     if frames > 1 and image.format != "MPO":
         # every frame would need its faces obscured; refusing is the safe answer
-        raise UnsafeToClean(f"{image.format} with {frames} frames: animated and multi-page "
-                            "images are not supported yet, no copy written", path)
+        what = {"TIFF": f"a TIFF with {frames} pages", "HEIF": f"a HEIF file holding {frames} pictures",
+                "AVIF": f"an AVIF file holding {frames} pictures"}.get(image.format, f"an animated {image.format} "
+                                                                            f"with {frames} frames")
+        raise UnsafeToClean(f"{what}: only single pictures can be cleaned for now, so no copy was written", path)
     return image
 
 
