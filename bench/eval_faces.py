@@ -3,7 +3,8 @@
 
     bench/eval_faces.py SETDIR [--detector centerface|haar] [--thorough] [--threshold T]
                         [--derive rot90|up4 --scratch DIR] [--out DETECTIONS.jsonl]
-                        [--sweep 0.2,0.3,...] [--face-eval PATH]
+                        [--sweep 0.2,0.3,...] [--work-side N] [--small-side N]
+                        [--face-eval PATH]
 
 SETDIR holds images/ and gt.json (see ../shared/README.md). --derive builds a rotated (90°
 clockwise) or 4x upscaled copy of the set, boxes transformed, under --scratch (never inside
@@ -95,6 +96,8 @@ def main() -> int:
     ap.add_argument("--out", type=Path, help="detections jsonl (default: a temporary file)")
     ap.add_argument("--sweep", help="comma-separated higher thresholds to re-score")
     ap.add_argument("--work-side", type=int, help="centerface: override the working size (tuning)")
+    ap.add_argument("--small-side", type=int,
+                    help="centerface: the small-face pass's size (0 turns it off; tuning)")
     ap.add_argument("--face-eval", type=Path, default=DEFAULT_FACE_EVAL)
     a = ap.parse_args()
 
@@ -110,6 +113,8 @@ def main() -> int:
     detector = make_detector(a.detector, a.threshold, a.thorough)
     if a.work_side:
         getattr(detector, "inner", detector).work_side = a.work_side
+    if a.small_side is not None:
+        getattr(detector, "inner", detector).small_side = a.small_side or None
     detector.detect(np.zeros((64, 64, 3), np.uint8))  # model load is not per-image cost
     ms = run(setdir, detector, out)
     print(f"set {setdir}  detector {a.detector}{' thorough' if a.thorough else ''}  "

@@ -103,6 +103,22 @@ def test_big_photo_is_downscaled_not_missed(cf, astronaut):
     assert max(iou(f.box, scaled) for f in faces) >= 0.5
 
 
+def test_small_face_pass_only_adds_small_faces(astronaut):
+    # the second, bigger pass contributes boxes below SMALL_FACE (as the first pass sees
+    # them) and nothing else; without it the detector is the single working-size pass
+    low = make_detector("centerface", threshold=0.05)
+    canvas = np.zeros((384, 512, 3), np.uint8)
+    canvas[20:276, 240:496] = astronaut
+    canvas[300:332, 40:72] = np.asarray(Image.fromarray(astronaut).resize((32, 32)))
+    once = low.detect_once(canvas)
+    both = low.detect(canvas)
+    f = min(low.work_side / 512, centerface.MAX_UPSCALE)
+    added = set(both) - set(once)
+    assert all(face.box[3] * f < centerface.SMALL_FACE for face in added)
+    low.small_side = None
+    assert low.detect(canvas) == once
+
+
 def test_threshold_is_applied(astronaut):
     assert make_detector("centerface", threshold=0.999).detect(astronaut) == []
     assert make_detector("haar", threshold=1.01).detect(astronaut) == []

@@ -1,7 +1,7 @@
 """OpenCV's bundled Haar cascades: a model-free fallback, weaker than CenterFace.
 
 Frontal cascades plus the profile cascade on the image and on its mirror (the profile
-cascade only knows faces looking one way), on an equalised grey copy, merged with NMS.
+cascade only knows faces looking one way), on a locally equalised grey copy, merged with NMS.
 """
 
 from __future__ import annotations
@@ -24,9 +24,19 @@ _PROFILE = "haarcascade_profileface.xml"
 
 #: Haar has no probability. A face's score is 1 - exp(-votes / _VOTE_SCALE) where votes are
 #: the neighbour counts summed over every cascade (and mirror) that found it: a face seen by
-#: several cascades is more likely real. Threshold 0.6 ~ 5 votes, 0.7 ~ 7, 0.8 ~ 9.
+#: several cascades is more likely real. Threshold 0.56 ~ 4.5 votes, 0.6 ~ 5, 0.7 ~ 7.
 _VOTE_SCALE = 5.5
-DEFAULT_THRESHOLD = 0.6
+DEFAULT_THRESHOLD = 0.56
+#: the default frontal cascade fires on most textures: its neighbours count for less. On 64
+#: WIDER people photos it brought 0.03 of the recall but 0.75 of the 1.05 FP per image; on all
+#: 145, weight 0.6 and 4.5 votes gave 0.590 / 0.92 vs 0.589 / 1.12 for plain counts, 6 votes.
+#: With CLAHE below, the whole set: threshold 0.56 -> 0.592 recall / 0.96 FP per image
+#: (was 0.583 / 1.05); 0.6 -> 0.586 / 0.74; 0.52 -> 0.594 / 1.09; 0.5 -> 0.611 / 1.30
+_VOTE_WEIGHT = {"haarcascade_frontalface_default.xml": 0.6}
+#: local (CLAHE) rather than global equalisation: on 89 WIDER photos side by side, +0.006
+#: recall at the same votes and ~25% less time (fewer windows survive the early stages).
+#: An extra 2x-upscaled pass for faces under 20 px found none more (they are too blurred)
+_CLAHE_CLIP, _CLAHE_TILES = 2.0, (8, 8)
 #: longer side the grey image is scaled down to (never up: slow, and noise becomes faces)
 WORK_SIDE = 1024
 SCALE_FACTOR = 1.1
@@ -34,7 +44,7 @@ MIN_NEIGHBOURS = 3
 MIN_SIZE = 20
 
 
-def votes_to_score(votes: int) -> float:
+def votes_to_score(votes: float) -> float:
     return 1.0 - math.exp(-votes / _VOTE_SCALE)
 
 
@@ -65,7 +75,7 @@ class HaarDetector:
         if abs(f - 1) > 0.01:
             interp = cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR
             grey = cv2.resize(grey, (max(1, round(w * f)), max(1, round(h * f))), interpolation=interp)
-        grey = cv2.equalizeHist(grey)
+        grey = cv2.createCLAHE(_CLAHE_CLIP, _CLAHE_TILES).apply(grey)
         gw = grey.shape[1]
         boxes, votes = [], []
         for name, cascade in self._cascades.items():
@@ -76,13 +86,13 @@ class HaarDetector:
                     minSize=(MIN_SIZE, MIN_SIZE))
                 for (x, y, bw, bh), n in zip(np.reshape(rects, (-1, 4)), np.ravel(counts)):
                     boxes.append((int(gw - x - bw if mirrored else x), int(y), int(bw), int(bh)))
-                    votes.append(int(n))
+                    votes.append(_VOTE_WEIGHT.get(name, 1.0) * int(n))
         if not boxes:
             return []
         arr, votes = np.array(boxes, float), np.array(votes, float)
         faces = []
         for i in nms_indices(arr, votes, 0.3, 0.8):
-            score = votes_to_score(int(votes[_overlapping(arr, i)].sum()))
+            score = votes_to_score(float(votes[_overlapping(arr, i)].sum()))
             if score >= self.threshold:
                 faces.append(Face(boxes[i], score))
         sx, sy = w / grey.shape[1], h / grey.shape[0]

@@ -53,6 +53,9 @@ class ThoroughDetector:
     def detect(self, rgb: np.ndarray) -> list[Face]:
         h, w = rgb.shape[:2]
         faces = list(self.inner.detect(rgb))
+        # tiles and rotations get one pass each: the tiles already see small faces enlarged,
+        # and an engine's own small-face pass would double the cost of the 6 extra passes
+        once = getattr(self.inner, "detect_once", self.inner.detect)
         if max(h, w) >= _MIN_TILED_SIDE:
             import cv2
 
@@ -64,10 +67,10 @@ class ThoroughDetector:
                 f = min(2.0, work / max(tw, th))
                 if f > 1:
                     tile = cv2.resize(tile, (round(tw * f), round(th * f)), interpolation=cv2.INTER_LINEAR)
-                for face in self.inner.detect(tile):
+                for face in once(tile):
                     x, y, bw, bh = face.scaled(tw / tile.shape[1], th / tile.shape[0]).box
                     faces.append(Face((x + tx, y + ty, bw, bh), face.score))
         for k in (1, 3):
             rotated = np.ascontiguousarray(np.rot90(rgb, k))
-            faces += [unrotate(f, k, h, w) for f in self.inner.detect(rotated)]
+            faces += [unrotate(f, k, h, w) for f in once(rotated)]
         return nms_faces(faces, _MERGE_IOU, _MERGE_CONTAIN)
