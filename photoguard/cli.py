@@ -88,10 +88,13 @@ def _terminate(signum, frame):
 @click.option("--overwrite", is_flag=True,
               help="Replace files already at the copies' paths even if photoguard did not write them. "
                    "(Its own earlier copies are redone anyway when the photo or the options changed.)")
+@click.option("--rename", is_flag=True,
+              help="Give the copies neutral names (photo-<hash of the content>) in one folder: no date or "
+                   "name from the original file or folder names. --json maps each input to its copy.")
 @click.option("--review", is_flag=True, help="Also write a review page (photoguard-review.html) into the output folder.")
 @review_options
 @detection_options
-def clean(paths, output, mode, mask_scale, output_format, overwrite, review, regions, show_paths, **common):
+def clean(paths, output, mode, mask_scale, output_format, overwrite, rename, review, regions, show_paths, **common):
     """Write a clean copy of every photo in PATHS: no metadata, faces obscured.
 
     Originals are never changed. Folders are walked recursively; files that are not images
@@ -103,7 +106,8 @@ def clean(paths, output, mode, mask_scale, output_format, overwrite, review, reg
     from . import batch, report, walk
 
     with _reported_errors():
-        jobs = walk.plan_outputs(walk.find_inputs(list(paths), common["follow_links"]), output, options.output_format)
+        jobs = walk.plan_outputs(walk.find_inputs(list(paths), common["follow_links"]), output,
+                                 options.output_format, rename)
     work, pages = batch.clean_job, None
     if review:
         from . import review as review_page
@@ -158,7 +162,8 @@ def review(paths, output, mode, mask_scale, regions, show_paths, **common):
     from . import review as review_page
 
     with _reported_errors():
-        jobs = walk.plan_outputs(walk.find_inputs(list(paths), common["follow_links"]), output, options.output_format)
+        jobs = walk.plan_outputs(walk.find_inputs(list(paths), common["follow_links"]), output,
+                                 options.output_format)
     pages, failed = review_page.Pages(options, show_paths, cleaned=False), 0
     with _progress(len(jobs), common["quiet"]) as advance, _reported_errors():
         for job, item in zip(jobs, batch.run_batch(review_page.preview_job, jobs, options, _workers(common))):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 from dataclasses import dataclass, replace
@@ -103,8 +104,12 @@ def default_output_root(root: Path) -> Path:
     return resolved.parent / (resolved.name + OUTPUT_SUFFIX)
 
 
-def plan_outputs(jobs: list[Job], out: Path | None, requested_format: str) -> list[Job]:
-    """Give every image a distinct, deterministic output path; refuse unsafe layouts."""
+def plan_outputs(jobs: list[Job], out: Path | None, requested_format: str, rename: bool = False) -> list[Job]:
+    """Give every image a distinct, deterministic output path; refuse unsafe layouts.
+
+    ``rename``: neutral names, ``photo-`` and the start of the content's hash, all in the output
+    folder itself, so no date or name from a file or folder name reaches the copies.
+    """
     planned, taken = [], set()
     for job in jobs:
         if job.format is None:
@@ -113,7 +118,7 @@ def plan_outputs(jobs: list[Job], out: Path | None, requested_format: str) -> li
         target_root = out.resolve() if out else default_output_root(job.root)
         if not job.named:  # a later run over the folder would clean the copies again
             _refuse_inside(target_root, job.root)
-        relative = job.src.relative_to(job.root)
+        relative = Path(f"photo-{_content_digest(job.src)}") if rename else job.src.relative_to(job.root)
         handler = BY_NAME[output_format(job.format, requested_format)]
         suffix = job.src.suffix if job.src.suffix.lower() in handler.extensions else handler.extensions[0]
         dst = target_root / relative.with_suffix(suffix)
@@ -128,6 +133,15 @@ def plan_outputs(jobs: list[Job], out: Path | None, requested_format: str) -> li
         taken.add(dst)
         planned.append(replace(job, dst=dst, out_root=target_root))
     return planned
+
+
+def _content_digest(path: Path) -> str:
+    from .state import file_sha256
+
+    try:
+        return file_sha256(path)[:16]
+    except OSError:  # unreadable now: the job reports it when it tries to read the file
+        return "unreadable-" + hashlib.sha256(os.fsencode(path)).hexdigest()[:8]
 
 
 def _refuse_inside(target_root: Path, input_root: Path) -> None:

@@ -221,3 +221,21 @@ def test_a_file_given_by_name_may_be_cleaned_into_a_folder_beside_it(tmp_path, f
     assert (tmp_path / "safe" / "a.jpg").exists()
     refused = run("clean", photo, "-o", tmp_path, "--overwrite")
     assert refused.exit_code == 2 and "would replace the original" in refused.stderr
+
+
+def test_rename_gives_neutral_names_mapped_in_json(tmp_path, fake_detector):
+    fake_detector()
+    folder = tmp_path / "Emma 2024"
+    (folder / "school trip").mkdir(parents=True)
+    write_leaky_jpeg(folder / "school trip" / "Emma-2024-06-12.jpg")
+    Image.fromarray(photo_pixels(seed=2)).save(folder / "IMG_20240612_Emma.png")
+    result = run("clean", folder, "-o", tmp_path / "out", "--rename", "--json")
+    assert result.exit_code == 0, result.output
+    items = json_lines(result.stdout)
+    names = sorted(Path(item["output"]).name for item in items)
+    assert all(name.startswith("photo-") for name in names) and len(set(names)) == 2
+    for item in items:
+        assert Path(item["output"]).parent == tmp_path / "out"
+        assert "Emma" not in item["output"] and "2024" not in item["output"]
+    again = run("clean", folder, "-o", tmp_path / "out2", "--rename", "--json")
+    assert sorted(Path(i["output"]).name for i in json_lines(again.stdout)) == names
