@@ -187,7 +187,7 @@ def verify_copy(path: Path, handler: FormatHandler, expected_size: tuple[int, in
         with Image.open(io.BytesIO(data)) as written:
             # displayed size: a lossless JPEG copy keeps the source's turn in an Orientation-only EXIF
             size, info = picture.displayed_size(written), written.info
-            if written.format == "JPEG":
+            if written.format == "JPEG" and min(written.size) >= 64:
                 # an eighth-scale decode still reads every bit of the compressed data, at half the cost
                 written.draft(written.mode, (written.width // 8, written.height // 8))
             written.load()

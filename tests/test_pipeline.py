@@ -163,3 +163,11 @@ def test_copy_cut_short_fails_verification(tmp_path, fake_detector, monkeypatch)
     with pytest.raises(VerificationError):
         clean_file(write_leaky_jpeg(tmp_path / "a.jpg"), tmp_path / "out" / "a.jpg")
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_a_tiny_jpeg_is_cleaned(tmp_path):
+    """Found on a real camera file: verification decoded small copies at a scale of zero."""
+    from PIL import Image
+
+    Image.new("RGB", (5, 3), (200, 0, 0)).save(tmp_path / "tiny.jpg")
+    assert clean_file(tmp_path / "tiny.jpg", tmp_path / "out.jpg", Options(faces=False)).status == "cleaned"
