@@ -56,26 +56,19 @@
       svg.append(region);
       if (face.low) label(x + w / 2 - labelSize / 4, y + h / 2 + labelSize / 3, "?");
     });
-    photo.keep.forEach((box, i) => {
+    // a rectangle the parent drew (added) or a face they chose to keep visible (kept)
+    const correction = (kind, tip, text) => (box, i) => {
       const [x, y, w, h] = box;
-      const region = svgEl("rect", { x, y, width: w, height: h, class: "region kept", tabindex: 0, role: "button",
-                                     "data-kind": "kept", "data-index": i });
+      const region = svgEl("rect", { x, y, width: w, height: h, class: `region ${kind}`, tabindex: 0, role: "button",
+                                     "data-kind": kind, "data-index": i });
       const title = svgEl("title");
-      title.textContent = "Stays visible. Click to hide it again.";
+      title.textContent = tip;
       region.append(title);
       svg.append(region);
-      label(x + 4, y + labelSize, "visible");
-    });
-    photo.add.forEach((box, i) => {
-      const [x, y, w, h] = box;
-      const region = svgEl("rect", { x, y, width: w, height: h, class: "region added", tabindex: 0, role: "button",
-                                     "data-kind": "added", "data-index": i });
-      const title = svgEl("title");
-      title.textContent = "Will be hidden. Click to remove this box.";
-      region.append(title);
-      svg.append(region);
-      label(x + 4, y + labelSize, "hide ×");
-    });
+      label(x + 4, y + labelSize, text);
+    };
+    photo.keep.forEach(correction("kept", "Stays visible. Click to hide it again.", "visible"));
+    photo.add.forEach(correction("added", "Will be hidden. Click to remove this box.", "hide ×"));
   }
 
   function toggle(photo, svg, kind, index) {
