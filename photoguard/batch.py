@@ -31,16 +31,12 @@ def clean_batch(jobs: list[Job], options: Options, workers: int,
         planned = [replace(job, previous=states[job.out_root].previous(job.dst)) if job.dst else job
                    for job in jobs]
         try:
-            for result in run_batch(work or clean_job, planned, options, workers):
+            for job, result in zip(planned, run_batch(work or clean_job, planned, options, workers)):
                 if result.record and result.output:
-                    states[_root_of(result, planned)].record(result.output, result.record)
+                    states[job.out_root].record(result.output, result.record)
                 yield result
         finally:
             remove_temporaries(folders)
-
-
-def _root_of(result: Result, jobs: list[Job]):
-    return next(job.out_root for job in jobs if job.dst == result.output)
 
 
 def clean_job(job: Job, options: Options) -> Result:
