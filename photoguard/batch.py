@@ -18,6 +18,8 @@ from .pipeline import Report, Result, clean_file, scan_file
 from .state import Entry, OutputState, file_sha256, options_fingerprint
 from .walk import Job
 
+UP_TO_DATE = "up to date (cleaned earlier with the same options)"
+
 
 def clean_batch(jobs: list[Job], options: Options, workers: int,
                 work: Callable[[Job, Options], Result] | None = None) -> Iterator[Result]:
@@ -73,7 +75,7 @@ def _clean_planned(job: Job, options: Options) -> Result:
     source, fingerprint = file_sha256(job.src), options_fingerprint(options)
     ours = job.previous is not None and job.dst.exists() and file_sha256(job.dst) == job.previous.output
     if ours and (job.previous.source, job.previous.options) == (source, fingerprint):
-        return Result(job.src, job.dst, "skipped", error="up to date (cleaned earlier with the same options)")
+        return Result(job.src, job.dst, "skipped", error=UP_TO_DATE)
     if ours:  # our own copy, of an older version of the file or made with other options
         options = replace(options, overwrite=True)
     result = clean_file(job.src, job.dst, options)

@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
+from .batch import UP_TO_DATE
 from .pipeline import Report, Result
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
@@ -71,13 +72,14 @@ class Tally:
         self.faces = 0
 
     def add(self, result: Result) -> None:
-        self.status[result.status] += 1
+        self.status["up to date" if result.error == UP_TO_DATE else result.status] += 1
         if result.status == "cleaned":
             self.faces += len(result.faces)
 
     def summary(self, output_folders: list[Path]) -> str:
         where = ", ".join(printable(p) for p in output_folders) or "nowhere"
-        return (f"{self.status['cleaned']} cleaned, {self.status['skipped']} skipped, "
+        fresh = f"{self.status['up to date']} up to date, " if self.status["up to date"] else ""
+        return (f"{self.status['cleaned']} cleaned, {fresh}{self.status['skipped']} skipped, "
                 f"{self.status['failed']} failed; {self.faces} face{'s' * (self.faces != 1)} obscured; "
                 f"safe copies in {where}")
 

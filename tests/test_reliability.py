@@ -46,6 +46,7 @@ def test_a_second_run_redoes_only_what_changed(tmp_path, fake_detector):
     again = run("clean", folder, "-o", out, "--json")
     assert {status for status, _ in statuses(again).values()} == {"skipped"}
     assert all("up to date" in error for _, error in statuses(again).values())
+    assert "0 cleaned, 3 up to date, 0 skipped, 0 failed" in again.stderr
 
     write_leaky_jpeg(folder / "p01.jpg", photo_pixels(seed=99))  # changed
     write_leaky_jpeg(folder / "p03.jpg", photo_pixels(seed=3))  # new
