@@ -12,7 +12,8 @@ from PIL import Image
 from . import picture, regions
 from .detect.base import Face
 from .errors import DecodeError, InputError, OutputExists, UnsupportedFormat, VerificationError
-from .formats import BY_NAME, EncodeHints, FormatHandler, sniff
+from .atomic import write_atomically
+from .formats import BY_NAME, Container, EncodeHints, FormatHandler, sniff
 from .metadata import Metadata, harmless_info, read_metadata
 from .obscure import obscure_in_place
 from .options import Options
@@ -105,14 +106,15 @@ def clean_file(src: Path | str, dst: Path | str, options: Options = Options()) -
         raise OutputExists(f"{dst} already exists", dst)
     data, handler = read_input(src)
     image = picture.open_image(data, src, options.max_pixels)
-    metadata = read_metadata(image, structure(handler, data, src))
+    containers = structure(handler, data, src)
+    metadata = read_metadata(image, containers)
     displayed = picture.displayed_size(image)
     faces = find_faces(data, src, options, displayed) if options.faces else []
     faces = regions.apply(options, data, faces)
     if not faces and _clean_losslessly(data, image, handler, dst, options):
         return Result(src, dst, "cleaned", faces, metadata.kinds)
 
-    hints = _encode_hints(image, data)
+    hints = _encode_hints(image, containers)
     picture.load(image, src)
     clean = picture.upright(picture.to_srgb(image, src), src, picture.orientation(image))
     if faces:
@@ -123,8 +125,6 @@ def clean_file(src: Path | str, dst: Path | str, options: Options = Options()) -
     target_mode = out_handler.writable_mode(clean.mode)
     if clean.mode != target_mode:
         clean = clean.convert(target_mode)
-
-    from .atomic import write_atomically
 
     write_atomically(
         dst,
@@ -143,7 +143,6 @@ def _clean_losslessly(data: bytes, image: Image.Image, handler: FormatHandler, d
     """
     if handler.name != "jpeg" or output_format(handler.name, options.output_format) != "jpeg":
         return False
-    from .atomic import write_atomically
     from .formats.jpeg_lossless import strip
 
     try:
@@ -156,7 +155,7 @@ def _clean_losslessly(data: bytes, image: Image.Image, handler: FormatHandler, d
     return True
 
 
-def _encode_hints(image: Image.Image, data: bytes = b"") -> EncodeHints:
+def _encode_hints(image: Image.Image, containers: list[Container]) -> EncodeHints:
     if image.format in ("JPEG", "MPO"):
         from PIL import JpegImagePlugin
 
@@ -166,7 +165,7 @@ def _encode_hints(image: Image.Image, data: bytes = b"") -> EncodeHints:
                            jpeg_turned=picture.orientation(image) != 1)
     if image.format == "WEBP":
         # Pillow does not say whether a WebP was lossless: its VP8L chunk does
-        lossless = any(c.name == "VP8L" for c in BY_NAME["webp"].containers(data)) if data else False
+        lossless = any(c.name == "VP8L" for c in containers)
         return EncodeHints(webp_lossless=lossless or image.mode == "RGBA")
     return EncodeHints()
 
