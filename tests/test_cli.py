@@ -18,6 +18,13 @@ from photoguard.cli import cli
 from conftest import photo_pixels, tree_hashes, write_leaky_jpeg
 
 
+def photo_folder(tmp_path: Path) -> Path:
+    """tmp_path/in holding one leaky photo, a.jpg."""
+    (tmp_path / "in").mkdir()
+    write_leaky_jpeg(tmp_path / "in" / "a.jpg")
+    return tmp_path / "in"
+
+
 def run(*args: str):
     return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
 
@@ -59,8 +66,7 @@ def test_clean_folder_makes_safe_copies_and_leaves_originals(samples, fake_detec
 
 def test_summary_goes_to_stderr_and_stdout_stays_empty_without_json(tmp_path, fake_detector):
     fake_detector()
-    (tmp_path / "in").mkdir()
-    write_leaky_jpeg(tmp_path / "in" / "a.jpg")
+    photo_folder(tmp_path)
     result = run("clean", tmp_path / "in")
     assert result.exit_code == 0
     assert result.stdout == ""
@@ -130,8 +136,7 @@ def test_unreadable_file_is_reported(tmp_path, fake_detector):
 
 def test_existing_copies_are_kept_unless_overwrite(tmp_path, fake_detector):
     fake_detector()
-    (tmp_path / "in").mkdir()
-    write_leaky_jpeg(tmp_path / "in" / "a.jpg")
+    photo_folder(tmp_path)
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "a.jpg").write_bytes(b"mine")
     result = run("clean", tmp_path / "in", "-o", tmp_path / "out", "--json")
@@ -145,8 +150,7 @@ def test_existing_copies_are_kept_unless_overwrite(tmp_path, fake_detector):
 
 def test_colliding_names_get_distinct_deterministic_outputs(tmp_path, fake_detector):
     fake_detector()
-    (tmp_path / "in").mkdir()
-    write_leaky_jpeg(tmp_path / "in" / "a.jpg")
+    photo_folder(tmp_path)
     Image.fromarray(photo_pixels()).save(tmp_path / "in" / "a.png")
     Image.fromarray(photo_pixels(seed=3)).save(tmp_path / "in" / "a.webp", "WEBP")
     result = run("clean", tmp_path / "in", "-o", tmp_path / "out", "--format", "jpeg", "--json")
@@ -187,8 +191,7 @@ def test_scan_json_lists_what_leaks_and_writes_nothing(tmp_path, fake_detector):
 
 def test_scan_table_is_readable(tmp_path, fake_detector):
     fake_detector()
-    (tmp_path / "in").mkdir()
-    write_leaky_jpeg(tmp_path / "in" / "a.jpg")
+    photo_folder(tmp_path)
     result = run("scan", tmp_path / "in")
     assert result.exit_code == 0
     assert "GPS 48.85837 N, 2.29448 E" in result.stdout and "Pixel 8" in result.stdout
