@@ -13,7 +13,7 @@ from . import picture, regions
 from .detect.base import Face
 from .errors import DecodeError, InputError, OutputExists, UnsupportedFormat, VerificationError
 from .atomic import write_atomically
-from .formats import BY_NAME, Container, EncodeHints, FormatHandler, sniff
+from .formats import BY_NAME, Container, EncodeHints, FormatHandler, jpeg_lossless, png_lossless, sniff
 from .metadata import Metadata, harmless_info, read_metadata
 from .obscure import obscure_in_place
 from .options import Options
@@ -135,16 +135,26 @@ def clean_file(src: Path | str, dst: Path | str, options: Options = Options()) -
     return Result(src, dst, "cleaned", faces, metadata.kinds)
 
 
+def _strip_png(data: bytes, orientation: int, profile: bytes | None) -> bytes:
+    if orientation != 1:  # a PNG copy carries no EXIF: the turn is baked into re-encoded pixels
+        raise ValueError("a turned PNG is re-encoded upright")
+    return png_lossless.strip(data, profile)
+
+
+#: format -> strip(data, orientation, profile): a copy made without re-encoding
+_LOSSLESS = {"jpeg": jpeg_lossless.strip, "png": _strip_png}
+
+
 def _clean_losslessly(data: bytes, image: Image.Image, handler: FormatHandler, dst: Path,
                       options: Options) -> bool:
-    """A JPEG with nothing to obscure, written as a JPEG: copy its compressed data as it is.
+    """A JPEG or PNG with nothing to obscure, written in its own format: copy its compressed
+    data as it is.
 
     False when the file cannot be copied that way; it is then re-encoded.
     """
-    if handler.name != "jpeg" or output_format(handler.name, options.output_format) != "jpeg":
+    strip = _LOSSLESS.get(handler.name)
+    if strip is None or output_format(handler.name, options.output_format) != handler.name:
         return False
-    from .formats.jpeg_lossless import strip
-
     try:
         clean = strip(data, picture.orientation(image), image.info.get("icc_profile"))
     except ValueError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import struct
+import zlib
 
 import numpy as np
 import piexif
@@ -100,7 +101,13 @@ def mpo() -> bytes:
     return out.getvalue()
 
 
-def png() -> bytes:
+def png_chunk(ctype: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", len(payload)) + ctype + payload + struct.pack(">I", zlib.crc32(ctype + payload))
+
+
+def png(orientation: int = 1, trailer: bytes = b"") -> bytes:
+    """A PNG with text chunks (tEXt, zTXt, iTXt, XMP), tIME, a private chunk, EXIF (GPS...),
+    an ICC profile that names a device, and ``trailer`` after IEND."""
     info = PngImagePlugin.PngInfo()
     info.add_text("Author", "PLANTED author")
     info.add_text("Comment", "PLANTED comment " * 20, zip=True)
@@ -109,8 +116,9 @@ def png() -> bytes:
     info.add(b"tIME", b"\x07\xe5\x06\x01\x0c\0\0")
     info.add(b"prVt", PLANTED)  # a private chunk
     out = io.BytesIO()
-    picture().save(out, "PNG", pnginfo=info, exif=exif_bytes(thumbnail=False), icc_profile=device_profile())
-    return out.getvalue()
+    picture().save(out, "PNG", pnginfo=info, exif=exif_bytes(orientation, thumbnail=False),
+                   icc_profile=device_profile())
+    return out.getvalue() + trailer
 
 
 def webp(lossless: bool = False, orientation: int = 1) -> bytes:
