@@ -119,6 +119,57 @@ def test_small_face_pass_only_adds_small_faces(astronaut):
     assert low.detect(canvas) == once
 
 
+@pytest.mark.parametrize("size", [(1280, 960), (1600, 1200), (960, 1280), (1280, 1280), (3000, 400)])
+def test_tiles_cover_the_image_within_the_budget(size):
+    width, height = size
+    found = centerface.tiles(width, height, 160)
+    assert len(found) > 1
+    covered = np.zeros((height, width), bool)
+    for x, y, w, h in found:
+        assert -(-w // 32) * 32 * -(-h // 32) * 32 <= centerface.TILE_PIXELS
+        covered[y:y + h, x:x + w] = True
+    assert covered.all()
+    # neighbours overlap by at least the asked overlap, so a face that size is whole in one
+    xs, ys = sorted({x for x, *_ in found}), sorted({y for _, y, *_ in found})
+    w, h = found[0][2], found[0][3]
+    assert all(b - a <= w - 160 for a, b in zip(xs, xs[1:]))
+    assert all(b - a <= h - 160 for a, b in zip(ys, ys[1:]))
+
+
+@pytest.mark.parametrize("face_side", [120, 400])
+def test_faces_across_a_tile_seam_are_found_whole(cf, astronaut, face_side):
+    # a 1920x1440 photo is worked on at 1280x960, cut in two tiles: a medium face on the seam
+    # is whole in one tile, a big one only in the coarse whole-image pass
+    canvas = np.full((1440, 1920, 3), 120, np.uint8)
+    scale = face_side / 46
+    head = astronaut[0:120, 55:175]  # the face at (35, 28, 46, 58) with hair and shoulders
+    head = np.asarray(Image.fromarray(head).resize((round(120 * scale),) * 2))
+    x, y = round(960 - 58 * scale), 100  # the face's centre on the image's middle
+    canvas[y:y + head.shape[0], x:x + head.shape[1]] = head
+    assert len(centerface.tiles(1280, 960, 160)) == 2
+    want = tuple(round(v * scale) for v in (35, 28, 46, 58))
+    want = (want[0] + x, want[1] + y, want[2], want[3])
+    assert max(iou(f.box, want) for f in cf.detect(canvas)) >= 0.5
+
+
+def test_detection_on_a_12mp_photo_stays_within_memory(tmp_path):
+    # peak memory of one worker is bounded by the tiles, whatever the photo's size
+    import subprocess
+    import sys
+
+    code = (
+        "import resource, numpy as np\n"
+        "from photoguard.detect import make_detector\n"
+        "rng = np.random.default_rng(1)\n"
+        "image = rng.integers(0, 255, (3024, 4032, 3), np.uint8)\n"
+        "make_detector('centerface').detect(image)\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n"
+    )
+    peak = int(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                              text=True).stdout.split()[-1])
+    assert peak < 400, f"{peak} MB"
+
+
 def test_threshold_is_applied(astronaut):
     assert make_detector("centerface", threshold=0.999).detect(astronaut) == []
     assert make_detector("haar", threshold=1.01).detect(astronaut) == []
