@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import warnings
 from pathlib import Path
@@ -51,7 +52,22 @@ def open_image(data: bytes, path: Path, max_pixels: int) -> Image.Image:
                 "AVIF": f"an AVIF file holding {frames} pictures"}.get(image.format, f"an animated {image.format} "
                                                                             f"with {frames} frames")
         raise UnsafeToClean(f"{what}: only single pictures can be cleaned for now, so no copy was written", path)
+    if image.format == "PNG" and _nothing_after_png_data(data):
+        # Pillow decodes a whole PNG to look for an eXIf chunk after the image data (0.3 s at
+        # 12 MP); when nothing but IEND follows the data, the chunks before it are all there is
+        image.getexif = functools.partial(Image.Image.getexif, image)
     return image
+
+
+def _nothing_after_png_data(data: bytes) -> bool:
+    from .formats.png import walk
+
+    try:
+        types = [ctype for ctype, _, _ in walk(data)]
+    except ValueError:
+        return False
+    after = types[len(types) - types[::-1].index(b"IDAT"):] if b"IDAT" in types else [b"?"]
+    return after == [b"IEND", None]
 
 
 def load(image: Image.Image, path: Path) -> None:

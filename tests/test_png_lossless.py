@@ -161,6 +161,17 @@ def test_turned_png_is_reencoded_upright_without_a_profile(tmp_path):
         assert copy.size == (48, 64) and not copy.info.get("icc_profile")
 
 
+def test_an_exif_turn_after_the_image_data_is_found_too(tmp_path):
+    # the PNG spec allows eXIf after IDAT; photoguard reads the header only when nothing
+    # but IEND follows the data, so this one must still be decoded, found turned and baked in
+    plain = saved(builders.picture())
+    turned = plain[:-12] + png_chunk(b"eXIf", builders.exif_bytes(6, thumbnail=False)[6:]) + plain[-12:]
+    with Image.open(io.BytesIO(turned)) as source:
+        assert source.getexif().get(0x0112) == 6
+    with Image.open(io.BytesIO(clean(tmp_path, turned))) as copy:
+        assert copy.size == (48, 64)
+
+
 def test_strip_refuses_what_it_cannot_copy():
     good = saved(builders.picture())
     strip(good, None)
