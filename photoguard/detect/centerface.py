@@ -28,12 +28,12 @@ _OUTPUTS = ("537", "538", "539", "540")  # heatmap, log scale, offset, landmarks
 #: image's and its mirror's heat bought fewer false positives at that recall (measured).
 DEFAULT_THRESHOLD = 0.25
 #: longest side the image is scaled to before the network sees it: 1280 finds more small
-#: faces than 1024; a single bigger pass found no more at the same threshold (measured on
-#: WIDER people: 1600 gives 0.920 recall / 0.46 FP per image vs 0.920 / 0.41 for 1280)
+#: faces than 1024; a single bigger pass found no more at the same threshold (measured
+#: untiled on WIDER people: 1600 gives 0.920 recall / 0.46 FP per image vs 0.920 / 0.41 for 1280)
 WORK_SIDE = 1280
 MAX_UPSCALE = 1.25
 #: second pass for small faces: the image at 1600 px (upscaled up to 1.6x), keeping only boxes
-#: smaller than SMALL_FACE px as the first pass sees them. Measured on WIDER people with the
+#: smaller than SMALL_FACE px as the first pass sees them. Measured untiled on WIDER people,
 #: threshold 0.25: 0.928 recall / 0.48 FP per image vs 0.920 / 0.41 for the first pass alone;
 #: lowering the first pass's threshold buys less (0.2: 0.928 / 0.69).
 #: Limits of 16, 20 and 25 px in a 1024-px photo scored 0.927 / 0.44, 0.928 / 0.48 and

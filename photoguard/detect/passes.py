@@ -18,6 +18,10 @@ _GRID = 2
 _TILE_SHARE = 0.6
 #: images whose longer side is below this gain nothing from tiling (the engine upscales them)
 _MIN_TILED_SIDE = 400
+#: tile faces must beat the engine's threshold by this much: on WIDER people turned 90°,
+#: the tiles at the plain threshold added no recall and 0.2 false positives per image
+#: (0.927 recall / 1.08 FP vs 0.927 / 0.91 with this margin)
+_TILE_MARGIN = 0.1
 #: merging: boxes mostly inside a better box are pieces of the same face (cut by a tile)
 _MERGE_IOU = 0.3
 _MERGE_CONTAIN = 0.7
@@ -67,9 +71,11 @@ class ThoroughDetector:
                 f = min(2.0, work / max(tw, th))
                 if f > 1:
                     tile = cv2.resize(tile, (round(tw * f), round(th * f)), interpolation=cv2.INTER_LINEAR)
+                cut = getattr(self.inner, "threshold", 0) + _TILE_MARGIN
                 for face in once(tile):
                     x, y, bw, bh = face.scaled(tw / tile.shape[1], th / tile.shape[0]).box
-                    faces.append(Face((x + tx, y + ty, bw, bh), face.score))
+                    if face.score >= cut:
+                        faces.append(Face((x + tx, y + ty, bw, bh), face.score))
         for k in (1, 3):
             rotated = np.ascontiguousarray(np.rot90(rgb, k))
             faces += [unrotate(f, k, h, w) for f in once(rotated)]
