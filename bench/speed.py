@@ -144,12 +144,17 @@ def exiftool_strip(folder: Path, out: Path):
     return action
 
 
-def peak_memory_mb(command: list[str]) -> float:
-    """Peak resident memory of a command, in MB (it runs in a fresh child)."""
+def peak_memory_mb(photo: Path, out: Path) -> float:
+    """Peak resident memory of `photoguard clean photo -o out -j 1`, in MB, in a fresh child.
+
+    The output folder is emptied first: a copy already up to date would be skipped, measuring
+    nothing."""
+    shutil.rmtree(out, ignore_errors=True)
+    command = [*PHOTOGUARD, "clean", str(photo), "-o", str(out), "-q", "-j", "1"]
     code = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); "
             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
-    out = subprocess.run([sys.executable, "-c", code, *command], check=True, capture_output=True, text=True)
-    return int(out.stdout.split()[-1]) / 1024
+    result = subprocess.run([sys.executable, "-c", code, *command], check=True, capture_output=True, text=True)
+    return int(result.stdout.split()[-1]) / 1024
 
 
 def main() -> None:
@@ -192,7 +197,7 @@ def main() -> None:
 
     one = photos / "IMG_0000.jpg"
     print(f"peak memory, one worker, 12 MP photo (clean -j 1): "
-          f"{peak_memory_mb([*PHOTOGUARD, 'clean', str(one), '-o', str(args.scratch / 'one'), '-q', '-j', '1', '--overwrite']):.0f} MB")
+          f"{peak_memory_mb(one, args.scratch / 'one'):.0f} MB")
     if "big" not in args.skip:
         big = args.scratch / "big" / "big_faces.jpg"
         if not big.exists():
@@ -202,7 +207,7 @@ def main() -> None:
                 image.paste(face.resize((face.width * 4, face.height * 4)), (2000 + 4000 * k, 3000))
             image.save(big, "JPEG", quality=90)
         print(f"peak memory, 100 MP photo with faces (12000x8500, clean -j 1): "
-              f"{peak_memory_mb([*PHOTOGUARD, 'clean', str(big), '-o', str(args.scratch / 'big-out'), '-q', '-j', '1', '--overwrite']):.0f} MB")
+              f"{peak_memory_mb(big, args.scratch / 'big-out'):.0f} MB")
     if "scale" not in args.skip:
         small = args.scratch / "small1000"
         if not small.exists():
