@@ -66,8 +66,10 @@ def _nothing_after_png_data(data: bytes) -> bool:
         types = [ctype for ctype, _, _ in walk(data)]
     except ValueError:
         return False
-    after = types[len(types) - types[::-1].index(b"IDAT"):] if b"IDAT" in types else [b"?"]
-    return after == [b"IEND", None]
+    if b"IDAT" not in types:
+        return False
+    after_data = types[len(types) - types[::-1].index(b"IDAT"):]
+    return after_data == [b"IEND", None]  # None: the walker's end-of-file entry
 
 
 def load(image: Image.Image, path: Path) -> None:

@@ -106,13 +106,10 @@ class CenterFaceDetector:
         if not self.small_side:
             return faces
         # the first pass's scale, to measure "small" the way that pass saw the face
-        f = min(self.work_side / max(h, w), MAX_UPSCALE)
+        f = _factor(h, w, self.work_side, MAX_UPSCALE)
         # boxes the first pass would call noise (thinner than _MIN_SIDE) are dropped too:
         # blown up 1.6x, a tiny or blank image otherwise yields a sliver
-        found = self.detect_at(rgb, self.small_side, SMALL_MAX_UPSCALE,
-                               self.threshold + _UNMIRRORED_BIAS, mirror=False,
-                               overlap=_SMALL_OVERLAP)
-        small = [Face(face.box, face.score - _UNMIRRORED_BIAS) for face in found
+        small = [face for face in self._unmirrored(rgb, self.small_side, SMALL_MAX_UPSCALE, _SMALL_OVERLAP)
                  if _MIN_SIDE <= min(face.box[2:]) * f and face.box[3] * f < SMALL_FACE]
         return nms_faces(faces + small, 0.3) if small else faces
 
@@ -124,13 +121,18 @@ class CenterFaceDetector:
         """
         faces = self.detect_at(rgb, self.work_side)
         h, w = rgb.shape[:2]
-        f = min(self.work_side / max(h, w), MAX_UPSCALE) if h and w else 1
+        f = _factor(h, w, self.work_side, MAX_UPSCALE) if h and w else 1
         if not _fits(round(w * f), round(h * f)):
-            big = self.detect_at(rgb, COARSE_SIDE, MAX_UPSCALE, self.threshold + _UNMIRRORED_BIAS,
-                                 mirror=False)
-            faces = nms_faces(faces + [Face(face.box, face.score - _UNMIRRORED_BIAS) for face in big
-                                       if min(face.box[2:]) * f >= _OVERLAP / 2], 0.3)
+            big = [face for face in self._unmirrored(rgb, COARSE_SIDE, MAX_UPSCALE, _OVERLAP)
+                   if min(face.box[2:]) * f >= _OVERLAP / 2]
+            faces = nms_faces(faces + big, 0.3)
         return faces
+
+    def _unmirrored(self, rgb: np.ndarray, side: int, max_upscale: float, overlap: int) -> list[Face]:
+        """A pass without the mirror, its scores lowered by _UNMIRRORED_BIAS to share the threshold."""
+        found = self.detect_at(rgb, side, max_upscale, self.threshold + _UNMIRRORED_BIAS,
+                               mirror=False, overlap=overlap)
+        return [Face(face.box, face.score - _UNMIRRORED_BIAS) for face in found]
 
     def detect_at(self, rgb: np.ndarray, side: int, max_upscale: float = MAX_UPSCALE,
                   threshold: float | None = None, mirror: bool = True,
@@ -144,7 +146,7 @@ class CenterFaceDetector:
             return []
         # small photos are upscaled only a little: their faces are big, and blown up past the
         # sizes the network was trained on they get lost (measured on MIT+CMU)
-        f = min(side / max(h, w), max_upscale)
+        f = _factor(h, w, side, max_upscale)
         nw, nh = max(1, round(w * f)), max(1, round(h * f))
         interp = cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR
         small = cv2.resize(rgb, (nw, nh), interpolation=interp) if (nw, nh) != (w, h) else rgb
@@ -155,9 +157,10 @@ class CenterFaceDetector:
             # a box reaching a tile edge inside the image is a face cut by the tile: it is
             # whole in the neighbouring tile when smaller than the overlap
             inner = (x0 > 0, y0 > 0, x0 + tw < nw, y0 + th < nh)
-            faces += [Face((x + x0, y + y0, bw, bh), face.score) for face in found
-                      for x, y, bw, bh in [face.box]
-                      if not _touches(face.box, tw, th, inner)]
+            for face in found:
+                if not _touches(face.box, tw, th, inner):
+                    x, y, bw, bh = face.box
+                    faces.append(Face((x + x0, y + y0, bw, bh), face.score))
         faces = nms_faces(faces, 0.3)
         return [face.scaled(w / nw, h / nh) for face in faces]
 
@@ -181,6 +184,11 @@ def _forward(net, tile: np.ndarray, threshold: float, mirror: bool) -> list[Face
         # wrongly (measured: heatmap off by up to 0.66)
         heat = (heat + net.forward(list(_OUTPUTS))[0][:, :, :, ::-1]) / 2
     return _decode(heat[0, 0], scale[0], offset[0], threshold, tw, th)
+
+
+def _factor(height: int, width: int, side: int, max_upscale: float) -> float:
+    """The scale that brings the longest side to ``side``, upscaling by at most ``max_upscale``."""
+    return min(side / max(height, width), max_upscale)
 
 
 def _up32(n: int) -> int:

@@ -63,6 +63,7 @@ class ThoroughDetector:
         if max(h, w) >= _MIN_TILED_SIDE:
             import cv2
 
+            cut = getattr(self.inner, "threshold", 0) + _TILE_MARGIN
             for tx, ty, tw, th in tiles(h, w):
                 tile = rgb[ty:ty + th, tx:tx + tw]
                 # engines cap upscaling, so enlarge small tiles here: up to 2x, and no
@@ -71,7 +72,6 @@ class ThoroughDetector:
                 f = min(2.0, work / max(tw, th))
                 if f > 1:
                     tile = cv2.resize(tile, (round(tw * f), round(th * f)), interpolation=cv2.INTER_LINEAR)
-                cut = getattr(self.inner, "threshold", 0) + _TILE_MARGIN
                 for face in once(tile):
                     x, y, bw, bh = face.scaled(tw / tile.shape[1], th / tile.shape[0]).box
                     if face.score >= cut:
