@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 import builders
+from conftest import psnr
 from photoguard import icc
 from photoguard.errors import VerificationError
 from photoguard.formats import BY_NAME, sniff
@@ -184,11 +185,6 @@ def test_faces_force_a_reencode_with_the_source_tables(tmp_path, monkeypatch, tu
     a = np.asarray(upright, float)[64:, 64:]  # away from the face
     b = np.asarray(copy, float)[64:, 64:]
     assert psnr(a, b) >= 40
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = float(np.mean((a - b) ** 2))
-    return 99.0 if mse == 0 else 10 * np.log10(255**2 / mse)
 
 
 def test_outputs_do_not_copy_timestamps(tmp_path):
