@@ -6,7 +6,7 @@ Library use: ``clean_file(src, dst, Options())`` and ``scan_file(path, Options()
 from .errors import ExitCode, PhotoguardError
 from .options import Options
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = ["ExitCode", "Options", "PhotoguardError", "Report", "Result", "clean_file", "scan_file"]
 

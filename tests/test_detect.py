@@ -10,8 +10,9 @@ import pytest
 from PIL import Image
 
 from photoguard.detect import make_detector
-from photoguard.detect import centerface
+from photoguard.detect import centerface, verify
 from photoguard.detect.base import Face
+from photoguard.detect.model_file import read_model
 from photoguard.detect.nms import nms_faces, nms_indices
 from photoguard.detect.passes import tiles, unrotate
 from photoguard.errors import ModelError
@@ -201,17 +202,100 @@ def test_unknown_engine():
         make_detector("yolo")
 
 
+# --- second opinion on doubtful boxes ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def verifier():
+    return verify.BlazeFaceVerifier()
+
+
+def test_verifier_knows_a_face_from_a_patch(verifier, astronaut):
+    assert verifier.score(astronaut, ASTRONAUT_FACE) >= 0.8
+    # the same box size on the astronaut's suit, and on noise
+    assert verifier.score(astronaut, (150, 170, 46, 58)) < centerface.CONFIRM_SCORE
+    noise = np.random.default_rng(2).integers(0, 256, (256, 256, 3), np.uint8)
+    assert verifier.score(noise, ASTRONAUT_FACE) < centerface.CONFIRM_SCORE
+
+
+def test_verifier_needs_the_face_at_the_box(verifier, astronaut):
+    # a box of the right size beside the face is not confirmed by the face next to it
+    x, y, w, h = ASTRONAUT_FACE
+    assert verifier.score(astronaut, (x + w, y + h, w, h)) < centerface.CONFIRM_SCORE
+
+
+def test_verifier_at_and_beyond_the_border(verifier, astronaut):
+    # a face cut by the image border is still judged (the crop is padded), a box wholly
+    # outside the image scores nothing
+    shifted = np.zeros_like(astronaut)
+    shifted[:, :256 - 80] = astronaut[:, 80:]
+    x, y, w, h = ASTRONAUT_FACE
+    assert verifier.score(shifted, (x - 80, y, w, h)) >= centerface.CONFIRM_SCORE
+    assert verifier.score(astronaut, (300, 300, 40, 40)) == 0.0
+
+
+class _Verdict:
+    """A stand-in verifier that rejects every box."""
+
+    def score(self, rgb, box):
+        return 0.0
+
+
+def test_doubtful_boxes_need_the_verifier():
+    detector = centerface.CenterFaceDetector()
+    detector._verifier = _Verdict()
+    rgb = np.zeros((1024, 1024, 3), np.uint8)  # working scale 1.25
+    sure = Face((0, 0, 100, 100), centerface.CONFIRM_BELOW)
+    doubtful = Face((300, 300, 100, 100), centerface.CONFIRM_BELOW - 0.01)
+    too_small = Face((600, 600, 12, 12), centerface.CONFIRM_BELOW - 0.01)  # 15 working px
+    assert detector._settled(rgb, [sure, doubtful, too_small]) == [sure, too_small]
+    # with the second opinion off, all stay
+    off = centerface.CenterFaceDetector(confirm_below=0)
+    assert set(off._settled(rgb, [sure, doubtful, too_small])) == {sure, doubtful, too_small}
+
+
+def test_parts_of_a_face_are_dropped():
+    detector = centerface.CenterFaceDetector(confirm_below=0)
+    rgb = np.zeros((512, 512, 3), np.uint8)
+    face = Face((100, 100, 200, 240), 0.6)
+    mouth = Face((150, 250, 100, 60), 0.7)  # wholly inside, scored higher
+    neighbour = Face((280, 100, 120, 140), 0.5)  # overlaps the face by less than 0.7 of itself
+    assert set(detector._settled(rgb, [face, mouth, neighbour])) == {face, neighbour}
+
+
+def test_only_doubtful_boxes_are_asked_and_their_verdict_holds(astronaut):
+    # at a very low threshold the astronaut photo yields many doubtful boxes; every box the
+    # verifier is asked about is doubtful and big enough, and the ones it rejects are gone
+    asked = {}
+
+    class Recording(verify.BlazeFaceVerifier):
+        def score(self, rgb, box):
+            asked[tuple(box)] = super().score(rgb, box)
+            return asked[tuple(box)]
+
+    detector = centerface.CenterFaceDetector(threshold=0.05)
+    detector._verifier = Recording()
+    rgb = np.asarray(Image.fromarray(astronaut).resize((512, 512), Image.Resampling.BILINEAR))
+    kept = {face.box for face in detector.detect(rgb)}
+    f = centerface.MAX_UPSCALE  # 512 px is upscaled 1.25x to work
+    assert any(v < centerface.CONFIRM_SCORE for v in asked.values())
+    for box, verdict in asked.items():
+        assert min(box[2:]) * f >= centerface.CONFIRM_MIN_SIDE
+        assert (box in kept) == (verdict >= centerface.CONFIRM_SCORE)
+
+
 # --- model file ------------------------------------------------------------------------
 
 
-def test_model_hash_mismatch(monkeypatch):
-    centerface._model_bytes.cache_clear()
-    monkeypatch.setattr(centerface, "MODEL_SHA256", "0" * 64)
+@pytest.mark.parametrize("module", [centerface, verify], ids=["centerface", "blazeface"])
+def test_model_hash_mismatch(monkeypatch, module):
+    read_model.cache_clear()
+    monkeypatch.setattr(module, "MODEL_SHA256", "0" * 64)
     try:
         with pytest.raises(ModelError):
             make_detector("centerface")
     finally:
-        centerface._model_bytes.cache_clear()
+        read_model.cache_clear()
 
 
 def test_model_missing(tmp_path):

@@ -49,3 +49,20 @@ def nms_faces(faces: list[Face], iou_threshold: float = 0.3,
                        np.array([f.score for f in faces], float),
                        iou_threshold, contain_threshold)
     return [faces[i] for i in keep]
+
+
+def drop_parts(faces: list[Face], contain_threshold: float) -> list[Face]:
+    """The faces without those that have at least ``contain_threshold`` of their area inside
+    a bigger face: a mouth or an eye found on its own, which the bigger face's mask covers."""
+    if len(faces) < 2:
+        return faces
+    boxes = np.array([f.box for f in faces], float)
+    x1, y1 = boxes[:, 0], boxes[:, 1]
+    x2, y2 = x1 + boxes[:, 2], y1 + boxes[:, 3]
+    area = boxes[:, 2] * boxes[:, 3]
+    iw = np.clip(np.minimum(x2[:, None], x2[None]) - np.maximum(x1[:, None], x1[None]), 0, None)
+    ih = np.clip(np.minimum(y2[:, None], y2[None]) - np.maximum(y1[:, None], y1[None]), 0, None)
+    # inside[i, j]: the share of face i's area that lies in face j
+    inside = iw * ih / np.maximum(area[:, None], 1e-9)
+    part = ((inside >= contain_threshold) & (area[None] > area[:, None])).any(axis=1)
+    return [face for face, is_part in zip(faces, part) if not is_part]

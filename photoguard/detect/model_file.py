@@ -1,0 +1,23 @@
+"""The model files shipped in the package, read and checked against their known hash."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+from ..errors import ModelError
+
+MODELS = Path(__file__).with_name("models")
+
+
+@lru_cache(maxsize=4)
+def read_model(path: Path, sha256: str) -> bytes:
+    """The model file's bytes, read and checked once per process."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ModelError(f"face model missing: {path} ({exc.strerror})", path) from exc
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise ModelError(f"face model damaged (sha256 mismatch): {path}", path)
+    return data
