@@ -46,7 +46,6 @@ class BlazeFaceVerifier:
         data = read_model(Path(model_path or MODEL_PATH), MODEL_SHA256)
         # one input shape for every call, so one net serves them all
         self._net = cv2.dnn.readNetFromTFLite(np.frombuffer(data, np.uint8))
-        self._outputs = self._net.getUnconnectedOutLayersNames()
         self._anchors = _anchor_centres()
 
     def score(self, rgb: np.ndarray, box: tuple[int, int, int, int]) -> float:
@@ -68,8 +67,8 @@ class BlazeFaceVerifier:
         blob = cv2.dnn.blobFromImage(cv2.resize(crop, (_SIZE, _SIZE), interpolation=interp),
                                      1 / 127.5, mean=(127.5, 127.5, 127.5))
         self._net.setInput(blob)
-        first, second = (out.reshape(len(self._anchors), -1) for out in self._net.forward(self._outputs))
-        logits, regress = (first, second) if first.shape[1] == 1 else (second, first)
+        logits, regress = (out.reshape(len(self._anchors), -1)
+                           for out in self._net.forward(["classificators", "regressors"]))
         # predicted boxes, as fractions of the crop: centre offsets and sizes in input pixels
         centre = self._anchors + regress[:, :2] / _SIZE
         size = regress[:, 2:4] / _SIZE
