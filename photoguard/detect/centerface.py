@@ -69,7 +69,7 @@ _PART_OF_FACE = 0.7
 #: boxes scoring below CONFIRM_BELOW, and at least CONFIRM_MIN_SIDE working pixels across,
 #: are kept only when BlazeFace (verify.py) gives them CONFIRM_SCORE or more; smaller boxes
 #: are kept as they are (too few pixels for it to judge). Most boxes in that band are not
-#: faces: on WIDER people at 0.23, 48 of 64 were false positives. Measured there: 0.935 recall
+#: faces: on WIDER people at 0.23, 47 of 62 were false positives. Measured there: 0.935 recall
 #: / 0.46 FP per image with the check, 0.938 / 0.66 without it; on MIT+CMU 0.955 / 0.23 vs
 #: 0.961 / 0.32. Boxes up to 0.45 asked (more true faces lost), a cut of 0.35 (0.931 / 0.44)
 #: or 20 working pixels (0.936 / 0.54) were the neighbours tried.
