@@ -109,8 +109,8 @@ class CenterFaceDetector:
             return []
         faces = self._working_size(rgb)
         if self.small_side:
-            # the first pass's scale, to measure "small" the way that pass saw the face
-            f = _factor(h, w, self.work_side, MAX_UPSCALE)
+            # measured in working pixels: "small" the way the first pass saw the face
+            f = self._work_scale(rgb)
             # boxes the first pass would call noise (thinner than _MIN_SIDE) are dropped too:
             # blown up 1.6x, a tiny or blank image otherwise yields a sliver
             faces += [face for face in self._unmirrored(rgb, self.small_side, SMALL_MAX_UPSCALE, _SMALL_OVERLAP)
@@ -129,7 +129,7 @@ class CenterFaceDetector:
         is big, supplies those."""
         faces = self.detect_at(rgb, self.work_side)
         h, w = rgb.shape[:2]
-        f = _factor(h, w, self.work_side, MAX_UPSCALE)
+        f = self._work_scale(rgb)
         if not _fits(round(w * f), round(h * f)):
             faces += [face for face in self._unmirrored(rgb, COARSE_SIDE, MAX_UPSCALE, _OVERLAP)
                       if min(face.box[2:]) * f >= _OVERLAP / 2]
@@ -140,10 +140,14 @@ class CenterFaceDetector:
         faces = drop_parts(nms_faces(faces, 0.3), _PART_OF_FACE)
         if self._verifier is None:
             return faces
-        f = _factor(*rgb.shape[:2], self.work_side, MAX_UPSCALE)
+        f = self._work_scale(rgb)
         return [face for face in faces
                 if face.score >= self.confirm_below or min(face.box[2:]) * f < CONFIRM_MIN_SIDE
                 or self._verifier.score(rgb, face.box) >= CONFIRM_SCORE]
+
+    def _work_scale(self, rgb: np.ndarray) -> float:
+        """The first pass's scale: a box's side times this is its size in working pixels."""
+        return _factor(*rgb.shape[:2], self.work_side, MAX_UPSCALE)
 
     def _unmirrored(self, rgb: np.ndarray, side: int, max_upscale: float, overlap: int) -> list[Face]:
         """A pass without the mirror, its scores lowered by _UNMIRRORED_BIAS to share the threshold."""
