@@ -1,0 +1,162 @@
+"""Faces through a sequence of frames (animations, videos): from detections on some frames to
+the faces to obscure in every frame.
+
+A detector misses a face now and then, and running it on every frame of a long clip costs too
+much. So detections are linked into tracks (one per face), the boxes are interpolated between
+the frames where the face was found, and each track is widened: in time, a few frames before
+its first and after its last detection (the face was there, not yet found); in space, by how
+far the face moves between two detections. Missing a face for one frame exposes a child, an
+extra blurred patch costs nothing: every choice here errs towards covering.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .detect.base import Face
+
+#: a detection continues a track when it overlaps the track's predicted box this much ...
+LINK_IOU = 0.1
+#: ... or when its centre is within this many box sizes of the predicted centre
+LINK_DISTANCE = 1.5
+#: a track survives this many sampled frames without a detection (a missed face, a blink)
+MAX_MISSES = 3
+#: frames a track is held before its first and after its last detection, beyond the
+#: sampling step itself (the face may have been there a frame or two before it was found)
+EXTRA_REACH = 2
+#: boxes between detections grow by this share of the distance the face moved (its path
+#: between two samples is not a straight line)
+MOTION_MARGIN = 0.5
+
+
+def sampled_frames(count: int, every: int) -> list[int]:
+    """The frames to run the detector on: every ``every``-th, and always the last."""
+    every = max(1, every)
+    frames = list(range(0, count, every))
+    if count and frames[-1] != count - 1:
+        frames.append(count - 1)
+    return frames
+
+
+@dataclass
+class _Track:
+    detections: list[tuple[int, Face]] = field(default_factory=list)
+    misses: int = 0
+
+    def predicted(self, frame: int) -> tuple[float, float, float, float]:
+        """The box extrapolated to ``frame`` from the last two detections."""
+        last_frame, last = self.detections[-1]
+        if len(self.detections) < 2:
+            return tuple(map(float, last.box))
+        before_frame, before = self.detections[-2]
+        step = (frame - last_frame) / max(1, last_frame - before_frame)
+        return tuple(b + (b - a) * step for a, b in zip(before.box, last.box))
+
+
+def faces_by_frame(found: dict[int, list[Face]], count: int, every: int,
+                   size: tuple[int, int] | None = None) -> list[list[Face]]:
+    """The faces to obscure in each of ``count`` frames.
+
+    ``found`` maps the frames the detector ran on (see ``sampled_frames``) to the faces it
+    found there; ``every`` is the sampling step. ``size`` (width, height) clips boxes to the
+    frame. Each returned face's score is the best of the detections of its track.
+    """
+    tracks = _link(found)
+    out: list[list[Face]] = [[] for _ in range(count)]
+    reach = max(1, every) - 1 + EXTRA_REACH
+    for track in tracks:
+        score = max(face.score for _, face in track.detections)
+        for frame, box in _track_boxes(track, reach, count):
+            if size:
+                box = _clip(box, size)
+            if box[2] > 0 and box[3] > 0:
+                out[frame].append(Face(box, score))
+    return out
+
+
+def _link(found: dict[int, list[Face]]) -> list[_Track]:
+    """Greedy linking, frame by frame: each detection joins the open track it overlaps best."""
+    tracks: list[_Track] = []
+    open_tracks: list[_Track] = []
+    for frame in sorted(found):
+        faces = list(found[frame])
+        pairs = []
+        for t, track in enumerate(open_tracks):
+            predicted = track.predicted(frame)
+            for f, face in enumerate(faces):
+                score = _affinity(predicted, face.box)
+                if score is not None:
+                    pairs.append((score, t, f))
+        used_tracks, used_faces = set(), set()
+        for _, t, f in sorted(pairs, reverse=True):
+            if t not in used_tracks and f not in used_faces:
+                used_tracks.add(t)
+                used_faces.add(f)
+                open_tracks[t].detections.append((frame, faces[f]))
+                open_tracks[t].misses = 0
+        for t, track in enumerate(open_tracks):
+            if t not in used_tracks:
+                track.misses += 1
+        for f, face in enumerate(faces):
+            if f not in used_faces:
+                track = _Track([(frame, face)])
+                tracks.append(track)
+                open_tracks.append(track)
+        open_tracks = [track for track in open_tracks if track.misses <= MAX_MISSES]
+    return tracks
+
+
+def _affinity(predicted, box) -> float | None:
+    """How well a detection continues a track (higher is better), None when it does not."""
+    overlap = _iou(predicted, box)
+    if overlap >= LINK_IOU:
+        return 1.0 + overlap
+    px, py, pw, ph = predicted
+    x, y, w, h = box
+    size = max(pw, ph, w, h, 1.0)
+    distance = (((px + pw / 2) - (x + w / 2)) ** 2 + ((py + ph / 2) - (y + h / 2)) ** 2) ** 0.5 / size
+    return 1.0 - distance if distance <= LINK_DISTANCE else None
+
+
+def _track_boxes(track: _Track, reach: int, count: int):
+    """(frame, box) for every frame the track covers: held before the first detection and
+    after the last, interpolated and widened for motion in between."""
+    detections = track.detections
+    first_frame, first = detections[0]
+    last_frame, last = detections[-1]
+    for frame in range(max(0, first_frame - reach), first_frame):
+        yield frame, _widened(first.box, first.box, 0.0)
+    for (frame_a, a), (frame_b, b) in zip(detections, detections[1:]):
+        for frame in range(frame_a, frame_b):
+            t = (frame - frame_a) / (frame_b - frame_a)
+            yield frame, _widened(a.box, b.box, t)
+    for frame in range(last_frame, min(count, last_frame + reach + 1)):
+        yield frame, _widened(last.box, last.box, 0.0)
+
+
+def _widened(a, b, t: float) -> tuple[int, int, int, int]:
+    """The box a fraction ``t`` of the way from ``a`` to ``b``, grown on each side by
+    MOTION_MARGIN times the distance between the two boxes."""
+    x, y, w, h = (p + (q - p) * t for p, q in zip(a, b))
+    margin_x = MOTION_MARGIN * (abs(b[0] - a[0]) + abs(b[2] - a[2]))
+    margin_y = MOTION_MARGIN * (abs(b[1] - a[1]) + abs(b[3] - a[3]))
+    return (round(x - margin_x), round(y - margin_y), round(w + 2 * margin_x), round(h + 2 * margin_y))
+
+
+def _clip(box, size: tuple[int, int]) -> tuple[int, int, int, int]:
+    x, y, w, h = box
+    width, height = size
+    x0, y0 = max(0, x), max(0, y)
+    x1, y1 = min(width, x + w), min(height, y + h)
+    return x0, y0, max(0, x1 - x0), max(0, y1 - y0)
+
+
+def _iou(a, b) -> float:
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    width = min(ax + aw, bx + bw) - max(ax, bx)
+    height = min(ay + ah, by + bh) - max(ay, by)
+    if width <= 0 or height <= 0:
+        return 0.0
+    inter = width * height
+    return inter / (aw * ah + bw * bh - inter)

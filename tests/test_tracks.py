@@ -1,0 +1,85 @@
+"""Faces through frames: detections on some frames become faces to obscure in every frame."""
+
+from __future__ import annotations
+
+import pytest
+
+from photoguard.detect.base import Face
+from photoguard.tracks import EXTRA_REACH, faces_by_frame, sampled_frames
+
+
+def covers(outer, inner) -> bool:
+    ox, oy, ow, oh = outer
+    x, y, w, h = inner
+    return ox <= x and oy <= y and ox + ow >= x + w and oy + oh >= y + h
+
+
+def moving_face(frame: int) -> tuple[int, int, int, int]:
+    """A 40-px face walking right 6 px per frame, and down 2."""
+    return (10 + 6 * frame, 20 + 2 * frame, 40, 40)
+
+
+@pytest.mark.parametrize("every", [1, 2, 4, 7])
+def test_a_moving_face_is_covered_in_every_frame(every):
+    count = 30
+    found = {f: [Face(moving_face(f), 0.9)] for f in sampled_frames(count, every)}
+    per_frame = faces_by_frame(found, count, every)
+    for frame in range(count):
+        assert any(covers(face.box, moving_face(frame)) for face in per_frame[frame]), frame
+        assert len(per_frame[frame]) == 1  # one track, not one box per detection
+
+
+def test_sampled_frames_include_the_last():
+    assert sampled_frames(10, 4) == [0, 4, 8, 9]
+    assert sampled_frames(9, 4) == [0, 4, 8]
+    assert sampled_frames(3, 1) == [0, 1, 2]
+    assert sampled_frames(0, 3) == []
+
+
+def test_a_missed_detection_is_bridged():
+    count = 20
+    found = {f: ([] if f in (8, 9, 10) else [Face(moving_face(f), 0.8)]) for f in range(count)}
+    per_frame = faces_by_frame(found, count, 1)
+    for frame in (8, 9, 10):
+        assert any(covers(face.box, moving_face(frame)) for face in per_frame[frame])
+
+
+def test_faces_are_held_a_little_before_and_after_they_are_seen():
+    count, box = 40, (100, 100, 30, 30)
+    found = {f: ([Face(box, 0.9)] if 10 <= f <= 20 else []) for f in range(count)}
+    per_frame = faces_by_frame(found, count, 1)
+    shown = [f for f in range(count) if per_frame[f]]
+    assert shown == list(range(10 - EXTRA_REACH, 21 + EXTRA_REACH))
+
+
+def test_sampling_step_widens_the_reach():
+    count, box, every = 40, (100, 100, 30, 30), 5
+    found = {f: ([Face(box, 0.9)] if f == 20 else []) for f in sampled_frames(count, every)}
+    per_frame = faces_by_frame(found, count, every)
+    # seen at 20 only: it may have been there since just after 15 and until just before 25
+    assert all(per_frame[f] for f in range(16, 25))
+    assert not per_frame[10] and not per_frame[30]
+
+
+def test_two_faces_stay_two_tracks():
+    count = 12
+    left = lambda f: (10 + f, 50, 30, 30)  # noqa: E731
+    right = lambda f: (300 - f, 50, 30, 30)  # noqa: E731
+    found = {f: [Face(left(f), 0.9), Face(right(f), 0.7)] for f in range(count)}
+    per_frame = faces_by_frame(found, count, 1)
+    for frame in range(count):
+        assert len(per_frame[frame]) == 2
+        assert any(covers(face.box, left(frame)) for face in per_frame[frame])
+        assert any(covers(face.box, right(frame)) for face in per_frame[frame])
+
+
+def test_boxes_are_clipped_to_the_frame():
+    found = {0: [Face((-10, -10, 30, 30), 0.9)], 1: [Face((90, 90, 30, 30), 0.9)]}
+    for faces in faces_by_frame(found, 2, 1, size=(100, 100)):
+        for face in faces:
+            x, y, w, h = face.box
+            assert x >= 0 and y >= 0 and x + w <= 100 and y + h <= 100
+
+
+def test_nothing_found_nothing_obscured():
+    assert faces_by_frame({0: [], 3: []}, 5, 3) == [[]] * 5
