@@ -1,15 +1,57 @@
-"""Writing a file so that it appears whole or not at all."""
+"""Writing a file so that it appears whole or not at all.
+
+A copy is written under a temporary name in its target folder, synced, checked, and only then
+moved into place. In a batch, the move is left to the process that holds the output folder's
+lock (``staged``): a worker that is stopped or dies part way leaves only temporary files,
+which that process removes, and no copy appears that the folder's state does not record.
+"""
 
 from __future__ import annotations
 
 import os
 import tempfile
+import threading
+from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO, Callable, NamedTuple
 
 from .errors import OutputError, OutputExists
 
 TEMP_PREFIX = ".photoguard-"
+TEMP_SUFFIX = ".tmp"
+
+
+class Staged(NamedTuple):
+    """A written and checked copy, still under its temporary name."""
+
+    temp: Path
+    dst: Path
+    overwrite: bool
+
+
+#: per thread, because a program may run several files at once in threads of one process
+_batch = threading.local()
+
+
+@contextmanager
+def staged(tag: str):
+    """Within the block, copies are left under temporary names that hold ``tag`` (so that
+    whoever stops this work can find and remove them) instead of being moved into place.
+    Yields the list of ``Staged`` copies, for the caller to ``commit``."""
+    pending: list[Staged] = []
+    _batch.tag, _batch.pending = tag, pending
+    try:
+        yield pending
+    finally:
+        _batch.tag = _batch.pending = None
+
+
+def written_path(dst: Path) -> Path:
+    """Where the copy meant for ``dst`` is now: its temporary name while it is staged."""
+    for item in getattr(_batch, "pending", None) or ():
+        if item.dst == dst:
+            return item.temp
+    return dst
 
 
 def _default_mode() -> int:
@@ -20,16 +62,19 @@ def _default_mode() -> int:
 
 def write_atomically(dst: Path, write: Callable[[BinaryIO], None], check: Callable[[Path], None],
                      overwrite: bool = False) -> None:
-    """Write to a temporary name beside ``dst``, fsync, ``check`` it, then move it into place.
+    """Write to a temporary name beside ``dst``, fsync, ``check`` it, then move it into place
+    (or, within ``staged``, leave it for the caller to commit).
 
     ``check`` re-reads the temporary file and raises when it is not acceptable; on any failure
     the temporary file is removed and ``dst`` is left as it was.
     """
     if dst.exists() and not overwrite:
         raise OutputExists(f"{dst} already exists", dst)
+    tag = getattr(_batch, "tag", None)
     try:
         dst.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=dst.parent)
+        fd, temp_name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{tag}-" if tag else TEMP_PREFIX,
+                                         suffix=TEMP_SUFFIX, dir=dst.parent)
     except OSError as exc:
         raise OutputError(f"cannot write into {dst.parent}: {exc.strerror or exc}", dst) from exc
     temp = Path(temp_name)
@@ -40,11 +85,10 @@ def write_atomically(dst: Path, write: Callable[[BinaryIO], None], check: Callab
             os.fsync(handle.fileno())
         os.chmod(temp, _default_mode())  # mkstemp makes 0600; copies get the user's usual mode
         check(temp)
-        if overwrite:
-            os.replace(temp, dst)
+        if tag is not None:
+            _batch.pending.append(Staged(temp, dst, overwrite))
         else:
-            _move_without_replacing(temp, dst)
-        _fsync_folder(dst.parent)
+            commit(Staged(temp, dst, overwrite))
     except OSError as exc:
         temp.unlink(missing_ok=True)
         raise OutputError(f"cannot write {dst}: {exc.strerror or exc}", dst) from exc
@@ -53,13 +97,32 @@ def write_atomically(dst: Path, write: Callable[[BinaryIO], None], check: Callab
         raise
 
 
-def _move_without_replacing(temp: Path, dst: Path) -> None:
+def commit(item: Staged) -> None:
+    """Move a staged copy into place; OutputExists when ``dst`` appeared and may not be replaced."""
     try:
-        os.link(temp, dst)  # fails if dst appeared meanwhile: never clobber
+        if item.overwrite:
+            os.replace(item.temp, item.dst)
+        else:
+            _move_without_replacing(item.temp, item.dst)
+    except OutputExists:
+        item.temp.unlink(missing_ok=True)
+        raise
+    except OSError as exc:
+        item.temp.unlink(missing_ok=True)
+        raise OutputError(f"cannot write {item.dst}: {exc.strerror or exc}", item.dst) from exc
+    _fsync_folder(item.dst.parent)
+
+
+def _move_without_replacing(temp: Path, dst: Path) -> None:
+    link = getattr(os, "link", None)
+    try:
+        if link is None:
+            raise OSError("no hard links here")
+        link(temp, dst)  # fails if dst appeared meanwhile: never clobber
     except FileExistsError as exc:
         raise OutputExists(f"{dst} already exists", dst) from exc
     except OSError:
-        # file systems without hard links: fall back to a checked rename
+        # file systems (or systems) without hard links: fall back to a checked rename
         if dst.exists():
             raise OutputExists(f"{dst} already exists", dst) from None
         os.rename(temp, dst)
@@ -71,7 +134,7 @@ def _fsync_folder(folder: Path) -> None:
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:
-        return
+        return  # Windows cannot open a folder as a file; its rename is durable on its own
     try:
         os.fsync(fd)
     except OSError:
@@ -80,8 +143,10 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def remove_temporaries(folders) -> int:
-    """Delete temporary files a stopped run left in ``folders``; returns how many."""
+def remove_temporaries(folders, tag: str | None = None) -> int:
+    """Delete temporary files a stopped run left in ``folders`` (only those marked with
+    ``tag`` when given); returns how many."""
+    prefix = f"{TEMP_PREFIX}{tag}-" if tag else TEMP_PREFIX
     removed = 0
     for folder in folders:
         try:
@@ -89,7 +154,7 @@ def remove_temporaries(folders) -> int:
         except OSError:
             continue
         for name in names:
-            if name.startswith(TEMP_PREFIX) and name.endswith(".tmp"):
+            if name.startswith(prefix) and name.endswith(TEMP_SUFFIX):
                 try:
                     os.unlink(os.path.join(folder, name))
                     removed += 1

@@ -1,44 +1,74 @@
-"""Many files: worker processes, per-file guards and budgets, output folders locked and
-earlier work reused, nothing half-written left behind."""
+"""Many files: worker processes (or a cluster), per-file guards and budgets, output folders
+locked and earlier work reused, nothing half-written left behind.
+
+Workers write each copy under a temporary name and check it; the process that holds the
+output folders' locks moves it into place and records it (``atomic.staged``). So a worker that
+is stopped, dies or is lost with its machine leaves only temporary files, which are removed.
+"""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
+import secrets
 from contextlib import ExitStack
 from dataclasses import replace
 from functools import partial
 from typing import Callable, Iterator
 
-from .atomic import remove_temporaries
-from .budget import time_budget
-from .errors import OutputError, OutputExists, PhotoguardError
+from . import atomic
+from .errors import OutputError, OutputExists, PhotoguardError, TimeBudgetExceeded
 from .options import Options
 from .pipeline import Report, Result, clean_file, scan_file
 from .state import Entry, OutputState, file_sha256, options_fingerprint
 from .walk import Job
+from .workers import Died, Failed, InProcess, LocalPool, Overran
 
 UP_TO_DATE = "up to date (cleaned earlier with the same options)"
+EXISTS_HINT = "(use --overwrite to replace it)"
 
 
-def clean_batch(jobs: list[Job], options: Options, workers: int,
+def clean_batch(jobs: list[Job], options: Options, executor=None,
                 work: Callable[[Job, Options], Result] | None = None) -> Iterator[Result]:
-    """Results in input order. Stops cleanly when the consumer stops (e.g. on an interrupt):
-    workers terminated, temporary files removed, the state of finished copies kept."""
+    """Results in input order.
+
+    ``executor``: how many worker processes to run here (None: one per CPU; 0: none, in this
+    process, with no time budget), or an executor to run the files on: anything with
+    ``submit`` that returns futures, such as a ``concurrent.futures`` executor or a Dask
+    ``distributed.Client`` (workers must see the files at the same paths).
+
+    Stops cleanly when the consumer stops (e.g. on an interrupt): work cancelled, temporary
+    files removed, the state of the copies already in place kept.
+    """
     roots = sorted({job.out_root for job in jobs if job.out_root})
     folders = {job.dst.parent for job in jobs if job.dst}
     with ExitStack() as stack:
         states = {root: stack.enter_context(OutputState(root)) for root in roots}
-        remove_temporaries(folders)  # left by a run that was killed: we hold the lock now
+        atomic.remove_temporaries(folders)  # left by a run that was killed: we hold the lock now
         planned = [replace(job, previous=states[job.out_root].previous(job.dst)) if job.dst else job
                    for job in jobs]
-        try:
-            for job, result in zip(planned, run_batch(work or clean_job, planned, options, workers)):
+
+        def settled():
+            for index, result, pending in _arrivals(work or clean_job, planned, options, executor):
+                job = planned[index]
+                result = _settle(job, result, pending)
                 if result.record and result.output:
                     states[job.out_root].record(result.output, result.record)
-                yield result
+                yield index, result
+
+        try:
+            yield from _in_order(settled(), len(planned))
         finally:
-            remove_temporaries(folders)
+            atomic.remove_temporaries(folders)
+
+
+def run_batch(work: Callable, jobs: list[Job], options: Options, executor=None) -> Iterator:
+    """``work(job, options)`` for every job, results in input order (for work that writes no copy)."""
+    def answers():
+        for index, value, pending in _arrivals(work, jobs, options, executor):
+            _discard(pending)
+            yield index, value
+
+    yield from _in_order(answers(), len(jobs))
 
 
 def clean_job(job: Job, options: Options) -> Result:
@@ -51,16 +81,15 @@ def scan_job(job: Job, options: Options) -> Report | Result:
 
 
 def guarded(job: Job, options: Options, action: Callable) -> Report | Result:
-    """``action`` for one file within its time budget, every failure turned into a Result."""
+    """``action`` for one file, every failure turned into a Result."""
     if job.problem:
         return Result(job.src, None, "failed", error=job.problem)
     if job.format is None:
         return Result(job.src, None, "skipped", error=job.skip or "not an image")
     try:
-        with time_budget(options.max_seconds, job.src):
-            return action(job, options)
+        return action(job, options)
     except OutputExists as exc:
-        return Result(job.src, job.dst, "skipped", error=f"{exc.message} (use --overwrite to replace it)")
+        return Result(job.src, job.dst, "skipped", error=f"{exc.message} {EXISTS_HINT}")
     except PhotoguardError as exc:
         return Result(job.src, None, "failed", error=str(exc))
     except Exception as exc:  # noqa: BLE001 - a bug must not stop the batch: fail closed, go on
@@ -79,43 +108,131 @@ def _clean_planned(job: Job, options: Options) -> Result:
     if ours:  # our own copy, of an older version of the file or made with other options
         options = replace(options, overwrite=True)
     result = clean_file(job.src, job.dst, options)
-    result.record = Entry(source, fingerprint, file_sha256(job.dst))
+    result.record = Entry(source, fingerprint, file_sha256(atomic.written_path(job.dst)))
     return result
 
 
-def _one_thread_each() -> None:
-    """-j N means N cores: each worker runs OpenCV on one thread, so none fight for a core."""
-    import cv2
-
-    cv2.setNumThreads(1)
+# --- running the jobs ----------------------------------------------------------------------
 
 
-def _init_worker() -> None:
-    import signal
+def batch_task(work: Callable, options: Options, job: Job, tag: str):
+    """What a worker runs for one file: ``work``, its copies left staged for the lock holder.
 
-    _one_thread_each()
-    # Ctrl-C reaches the whole process group: only the main process decides what to do
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def run_batch(work: Callable, jobs: list[Job], options: Options, workers: int) -> Iterator:
-    """Results in input order, whatever the number of workers.
-
-    When the caller stops early (an interrupt, an error), the workers are terminated; files
-    they were writing stay as temporary files that ``atomic.remove_temporaries`` clears.
+    Returns (work's result, the staged copies).
     """
-    images = sum(1 for job in jobs if job.format)
-    if workers <= 1 or images <= 1:
-        if workers <= 1 and options.faces:
-            _one_thread_each()
-        for job in jobs:
-            yield work(job, options)
+    if options.faces:
+        one_thread_each()
+    with atomic.staged(tag) as pending:
+        value = work(job, options)
+    return value, list(pending)
+
+
+_threads_set = False
+
+
+def one_thread_each() -> None:
+    """-j N means N cores: each worker runs OpenCV on one thread, so none fight for a core."""
+    global _threads_set
+    if not _threads_set:
+        import cv2
+
+        cv2.setNumThreads(1)
+        _threads_set = True
+
+
+def budget_seconds(job: Job, options: Options) -> float:
+    """The time one file may take (0: no limit)."""
+    return options.max_seconds
+
+
+def _arrivals(work: Callable, jobs: list[Job], options: Options, executor):
+    """(index, result, staged copies) for every job, as they come."""
+    run = secrets.token_hex(3)  # marks this run's temporary files, with the job's index
+    items = []
+    for index, job in enumerate(jobs):
+        if job.format is None or job.problem:
+            yield index, work(job, options), []  # nothing to open: answered here at once
+        else:
+            items.append((index, (job, f"{run}{index}"), budget_seconds(job, options)))
+    if not items:
         return
-    # never fork a process that may already run OpenCV's thread pool: that can deadlock
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    context = multiprocessing.get_context(method)
-    with context.Pool(min(workers, images), initializer=_init_worker) as pool:  # exit terminates
-        yield from pool.imap(partial(work, options=options), jobs, chunksize=1)
+
+    def left_behind(index: int) -> None:
+        if jobs[index].dst:
+            atomic.remove_temporaries([jobs[index].dst.parent], f"{run}{index}")
+
+    remote = hasattr(executor, "submit")
+    if remote:  # other machines, other working folders: they are given absolute paths
+        items = [(index, (_absolute(job), tag), seconds) for index, (job, tag), seconds in items]
+    runner = _runner(executor, len(items), options)
+    for index, answer in runner.run(partial(batch_task, work, options), items, on_stop=left_behind):
+        if not isinstance(answer, tuple):
+            yield index, _failure(jobs[index], answer), []
+            continue
+        value, pending = answer
+        if remote and isinstance(value, Result):
+            value.input = jobs[index].src  # reported as given, as in a local run
+        yield index, value, pending
+
+
+def _absolute(job: Job) -> Job:
+    return replace(job, src=job.src.absolute(), root=job.root.absolute())
+
+
+def _runner(executor, images: int, options: Options):
+    if hasattr(executor, "submit"):
+        from .remote import FuturesRunner
+
+        return FuturesRunner(executor, options)
+    workers = default_workers() if executor is None else executor
+    return LocalPool(min(workers, images)) if workers > 0 else InProcess()
+
+
+def _failure(job: Job, answer) -> Result:
+    if isinstance(answer, Overran):
+        error = str(TimeBudgetExceeded(f"gave up after {answer.seconds:g} seconds", job.src))
+    elif isinstance(answer, Died) and answer.exitcode is None:
+        error = "the cluster's workers stopped each time they ran this file; no copy was written"
+    elif isinstance(answer, Died):
+        how = (f"killed by signal {-answer.exitcode}" if answer.exitcode < 0 else f"exit code {answer.exitcode}")
+        error = f"the worker process stopped unexpectedly ({how}); no copy was written"
+    elif isinstance(answer, Failed):
+        error = answer.error
+    else:
+        error = f"unexpected answer from a worker: {type(answer).__name__}"
+    return Result(job.src, None, "failed", error=error)
+
+
+def _settle(job: Job, result: Result, pending: list[atomic.Staged]) -> Result:
+    """Move a result's staged copies into place; a result that cannot be completed says so."""
+    if result.status != "cleaned":
+        _discard(pending)
+        return result
+    for done, item in enumerate(pending):
+        try:
+            atomic.commit(item)
+        except PhotoguardError as exc:
+            _discard(pending[done + 1:])
+            status = "skipped" if isinstance(exc, OutputExists) else "failed"
+            hint = f" {EXISTS_HINT}" if status == "skipped" else ""
+            return Result(job.src, job.dst if status == "skipped" else None, status,
+                          error=f"{exc.message}{hint}" if hint else str(exc))
+    return result
+
+
+def _discard(pending: list[atomic.Staged]) -> None:
+    for item in pending:
+        item.temp.unlink(missing_ok=True)
+
+
+def _in_order(arrivals, count: int) -> Iterator:
+    """The values of (index, value) pairs that arrive in any order, yielded by index."""
+    waiting, following = {}, 0
+    for index, value in arrivals:
+        waiting[index] = value
+        while following in waiting:
+            yield waiting.pop(following)
+            following += 1
 
 
 def default_workers() -> int:

@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import signal
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 import click
 
-from .errors import ExitCode, PhotoguardError, Terminated
+from .errors import ExitCode, PhotoguardError, Terminated, UsageError
 from .options import DETECTORS, MODES, OUTPUT_FORMATS, Options
 
 EXIT_CODES_HELP = ("Exit codes: 0 all done, 1 some files failed (the others were done), 2 usage error, "
@@ -92,9 +93,15 @@ def _terminate(signum, frame):
               help="Give the copies neutral names (photo-<hash of the content>) in one folder: no date or "
                    "name from the original file or folder names. --json maps each input to its copy.")
 @click.option("--review", is_flag=True, help="Also write a review page (photoguard-review.html) into the output folder.")
+@click.option("--scheduler", metavar="ADDRESS", default=None,
+              help="Clean on a Dask cluster: the address of its scheduler, e.g. tcp://HOST:8786. Its workers "
+                   "read the photos and write the copies themselves, so every worker needs photoguard (the same "
+                   "version) and must see the photos and the output folder at the same paths as this computer "
+                   "(a shared file system). Needs: pip install \"photoguard[cluster]\".")
 @review_options
 @detection_options
-def clean(paths, output, mode, mask_scale, output_format, overwrite, rename, review, regions, show_paths, **common):
+def clean(paths, output, mode, mask_scale, output_format, overwrite, rename, review, scheduler, regions,
+          show_paths, **common):
     """Write a clean copy of every photo in PATHS: no metadata, faces obscured.
 
     Originals are never changed. Folders are walked recursively; files that are not images
@@ -103,7 +110,10 @@ def clean(paths, output, mode, mask_scale, output_format, overwrite, rename, rev
     with _reported_errors():
         options = _options(common, mode=mode, mask_scale=mask_scale, output_format=output_format,
                            overwrite=overwrite, regions=_regions(regions))
-    from . import batch, report, walk
+        if scheduler and common["jobs"]:
+            raise UsageError("-j sets the worker processes of this computer; with --scheduler the cluster's "
+                             "workers do the work")
+    from . import batch, walk
 
     with _reported_errors():
         jobs = walk.plan_outputs(walk.find_inputs(list(paths), common["follow_links"]), output,
@@ -113,20 +123,37 @@ def clean(paths, output, mode, mask_scale, output_format, overwrite, rename, rev
         from . import review as review_page
 
         work, pages = review_page.clean_and_preview, review_page.Pages(options, show_paths, cleaned=True)
+    with ExitStack() as resources:
+        executor = _workers(common)
+        if scheduler:
+            from . import cluster
+
+            with _reported_errors():
+                executor = resources.enter_context(cluster.connect(scheduler))
+        _clean_jobs(jobs, options, executor, work, pages, common)
+
+
+def _clean_jobs(jobs, options, executor, work, pages, common) -> None:
+    """Run the planned jobs, report each result and the summary, and exit with the right code."""
+    from . import batch, report
+
     tally, stopped = report.Tally(), None
-    try:
-        with _progress(len(jobs), common["quiet"]) as advance, _reported_errors():
-            for job, result in zip(jobs, batch.clean_batch(jobs, options, _workers(common), work)):
-                if pages:
-                    pages.add(job, result)
-                tally.add(result)
-                if common["as_json"]:
-                    click.echo(report.result_json(result))
-                if result.status == "failed":
-                    click.echo(report.failure_line(result), err=True)
-                advance()
-    except (KeyboardInterrupt, Terminated) as interrupt:
-        stopped = interrupt
+    # library errors (another run holds the output folder...) end the run with one line; an
+    # interrupt ends it with the summary of what was done
+    with _reported_errors():
+        try:
+            with _progress(len(jobs), common["quiet"]) as advance:
+                for job, result in zip(jobs, batch.clean_batch(jobs, options, executor, work)):
+                    if pages:
+                        pages.add(job, result)
+                    tally.add(result)
+                    if common["as_json"]:
+                        click.echo(report.result_json(result))
+                    if result.status == "failed":
+                        click.echo(report.failure_line(result), err=True)
+                    advance()
+        except (KeyboardInterrupt, Terminated) as interrupt:
+            stopped = interrupt
     if not common["quiet"] or stopped:
         folders = sorted({job.out_root for job in jobs if job.out_root})
         click.echo(("interrupted: " if stopped else "") + tally.summary(folders), err=True)

@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 from PIL import Image, ImageOps
 
-from . import batch, picture, pipeline, regions
+from . import atomic, batch, picture, pipeline, regions
 from .detect.base import Face
 from .errors import OutputError, UsageError
 from .metadata import KIND_WORDS, read_metadata
@@ -87,15 +87,16 @@ def clean_and_preview(job: Job, options: Options) -> pipeline.Result:
     if result.status != "cleaned":
         return result
     reviewed = Reviewed(**vars(result))
+    written = atomic.written_path(result.output)  # in a batch, the copy is not in place yet
     try:
         data = result.input.read_bytes()
-        with Image.open(result.output) as copy:
+        with Image.open(written) as copy:
             width, height = picture.displayed_size(copy)
             browser_shows = copy.format in BROWSER_FORMATS
             copy.draft("RGB", (THUMB_SIDE, THUMB_SIDE))  # JPEG: decode at reduced size
             shown = _rgb(ImageOps.exif_transpose(copy))
         if not browser_shows:
-            with Image.open(result.output) as copy:
+            with Image.open(written) as copy:
                 shown = _rgb(ImageOps.exif_transpose(copy))
         detected = _before_corrections(options, data, result.faces)
         reviewed.photo = _photo(regions.content_hash(data), (width, height), detected, result.removed, shown,

@@ -8,7 +8,6 @@ original path, name or date. A lock file keeps two runs from writing into one fo
 from __future__ import annotations
 
 import dataclasses
-import fcntl
 import hashlib
 import json
 import os
@@ -52,11 +51,14 @@ class OutputState:
         self.root = root
         self.folder = root / STATE_FOLDER
         self.folder.mkdir(parents=True, exist_ok=True)
-        self._lock = open(self.folder / "lock", "a+")
+        from filelock import FileLock, Timeout
+
+        # the operating system's own lock (flock, or LockFileEx on Windows): it ends with the
+        # process, so a run that was killed never leaves the folder locked
+        self._lock = FileLock(self.folder / "lock", timeout=0)
         try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._lock.close()
+            self._lock.acquire()
+        except Timeout:
             raise UsageError(f"another photoguard run is writing to {root}; "
                              "wait for it to finish, then run again") from None
         self.entries = self._load()
@@ -77,7 +79,9 @@ class OutputState:
         return entries
 
     def key(self, dst: Path) -> str:
-        return hashlib.sha256(str(dst.relative_to(self.root)).encode("utf-8", "surrogateescape")).hexdigest()
+        # the same key on every system: "/" between folder names, as on POSIX
+        relative = dst.relative_to(self.root).as_posix()
+        return hashlib.sha256(relative.encode("utf-8", "surrogateescape")).hexdigest()
 
     def previous(self, dst: Path) -> Entry | None:
         return self.entries.get(self.key(dst))
@@ -98,7 +102,7 @@ class OutputState:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp, self.folder / "state.jsonl")
-        self._lock.close()
+        self._lock.release()
 
     def __enter__(self) -> "OutputState":
         return self

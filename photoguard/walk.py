@@ -121,18 +121,77 @@ def plan_outputs(jobs: list[Job], out: Path | None, requested_format: str, renam
         relative = Path(f"photo-{_content_digest(job.src)}") if rename else job.src.relative_to(job.root)
         handler = BY_NAME[output_format(job.format, requested_format)]
         suffix = job.src.suffix if job.src.suffix.lower() in handler.extensions else handler.extensions[0]
-        dst = target_root / relative.with_suffix(suffix)
-        if dst in taken:  # a.jpg and a.heic both want a.jpg: name the later one after its origin
-            dst = dst.with_name(f"{dst.stem}-{job.src.suffix.lstrip('.').lower()}{suffix}")
+        relative = relative.with_suffix(suffix)
+        dst = target_root.joinpath(*(portable_name(part) for part in relative.parts))
+        if _taken(dst, taken):  # a.jpg and a.heic both want a.jpg: name the later one after its origin
+            dst = dst.with_name(portable_name(f"{dst.stem}-{job.src.suffix.lstrip('.').lower()}{suffix}"))
         counter = 2
-        while dst in taken:
-            dst = dst.with_name(f"{dst.stem}-{counter}{suffix}")
+        while _taken(dst, taken):
+            dst = dst.with_name(portable_name(f"{dst.stem}-{counter}{suffix}"))
             counter += 1
         if dst.resolve() == job.src.resolve():
             raise UsageError(f"the copy of {job.src} would replace the original; choose another folder with -o")
-        taken.add(dst)
+        taken.add(_fold(dst))
         planned.append(replace(job, dst=dst, out_root=target_root))
+    if os.name == "nt":
+        planned = _long_paths_where_needed(planned)
     return planned
+
+
+#: characters Windows does not allow in names (besides control characters)
+_NOT_ON_WINDOWS = set('<>:"/\\|?*')
+#: names Windows keeps for devices, with or without an extension (con.jpg too)
+_DEVICES = {"CON", "PRN", "AUX", "NUL", *(f"COM{n}" for n in range(1, 10)), *(f"LPT{n}" for n in range(1, 10))}
+#: the longest name (bytes of UTF-8) that common file systems take: ext4, APFS, NTFS, exFAT
+NAME_MAX = 255
+
+
+def portable_name(name: str) -> str:
+    """``name`` made valid on Windows, macOS and Linux file systems alike: characters Windows
+    refuses and control characters become "_", trailing dots and spaces too, device names
+    (CON, NUL, COM1...) get a "_", and a name too long is shortened, keeping its suffix."""
+    name = "".join("_" if ch in _NOT_ON_WINDOWS or ord(ch) < 32 else ch for ch in name)
+    stripped = name.rstrip(". ")
+    name = stripped + "_" * (len(name) - len(stripped))
+    stem, dot, extension = name.partition(".")
+    if stem.rstrip(" ").upper() in _DEVICES:
+        name = f"{stem}_{dot}{extension}"
+    if len(os.fsencode(name)) > NAME_MAX:
+        suffix = Path(name).suffix if len(Path(name).suffix) < 16 else ""
+        stem = os.fsencode(name[: len(name) - len(suffix)])[: NAME_MAX - len(os.fsencode(suffix))]
+        name = stem.decode("utf-8", "ignore") + suffix
+    return name
+
+
+def _fold(path: Path) -> str:
+    """Windows and macOS do not tell A.jpg from a.jpg: neither do the copies' names."""
+    return str(path).casefold()
+
+
+def _taken(dst: Path, taken: set[str]) -> bool:
+    return _fold(dst) in taken
+
+
+#: Windows refuses longer paths unless they are written in their extended form
+WINDOWS_MAX_PATH = 259
+
+
+def extended_path(path: str) -> str:
+    r"""The extended-length form of an absolute Windows path (\\?\C:\... or \\?\UNC\server\...)."""
+    if path.startswith("\\\\?\\"):
+        return path
+    if path.startswith("\\\\"):
+        return "\\\\?\\UNC\\" + path[2:]
+    return "\\\\?\\" + path
+
+
+def _long_paths_where_needed(jobs: list[Job]) -> list[Job]:
+    """Output folders holding a copy whose path is too long for Windows are written through
+    their extended-length form, and so is every copy in them."""
+    long_roots = {job.out_root for job in jobs if job.dst and len(str(job.dst)) > WINDOWS_MAX_PATH}
+    extended = {root: Path(extended_path(str(root))) for root in long_roots}
+    return [replace(job, out_root=extended[job.out_root], dst=extended[job.out_root] / job.dst.relative_to(job.out_root))
+            if job.out_root in extended else job for job in jobs]
 
 
 def _content_digest(path: Path) -> str:

@@ -12,7 +12,8 @@ import piexif
 import pytest
 from PIL import Image
 
-from photoguard import pipeline
+from photoguard import batch, pipeline
+from photoguard.workers import InProcess
 from photoguard.detect.base import Face
 
 REPO = Path(__file__).resolve().parent.parent
@@ -85,9 +86,12 @@ class FakeDetector:
 
 @pytest.fixture
 def fake_detector(monkeypatch):
+    """Install a FakeDetector. It lives in this process, so batches run here too, without
+    worker processes (and so without a time budget)."""
     def install(faces=(), error=None):
         detector = FakeDetector([Face(tuple(b), 0.9) for b in faces], error)
         monkeypatch.setattr(pipeline, "get_detector", lambda options: detector)
+        monkeypatch.setattr(batch, "LocalPool", InProcess)
         return detector
     return install
 

@@ -90,18 +90,6 @@ def test_a_concurrent_run_on_the_same_output_is_refused(tmp_path, fake_detector)
     assert not (out / "p00.jpg").exists()
 
 
-def test_a_file_over_its_time_budget_is_given_up(tmp_path, fake_detector, monkeypatch):
-    detector = fake_detector()
-    monkeypatch.setattr(detector, "detect", lambda rgb: time.sleep(5) or [])
-    folder = photos(tmp_path / "in", 1)
-    started = time.monotonic()
-    result = run("clean", folder, "-o", tmp_path / "out", "--max-seconds", "0.5", "-j", "1")
-    assert time.monotonic() - started < 4
-    assert result.exit_code == 1
-    assert "gave up after 0.5 seconds" in result.stderr
-    assert not (tmp_path / "out" / "p00.jpg").exists()
-
-
 def test_output_path_blocked_by_a_file(tmp_path, fake_detector):
     fake_detector()
     folder = tmp_path / "in"
@@ -192,7 +180,7 @@ def test_an_interrupted_run_stops_quickly_and_a_rerun_completes_it(tmp_path, sig
     _, stderr = process.communicate(timeout=30)
     assert time.monotonic() - sent < 2.5
     assert process.returncode == code, stderr
-    assert "interrupted" in stderr and "Traceback" not in stderr
+    assert "interrupted: " in stderr and "Traceback" not in stderr  # with the summary
     assert not [p for p in out.iterdir() if p.name.startswith(".photoguard-")]
     assert len(copies(out)) < 12  # it did stop part way
 

@@ -10,7 +10,8 @@ from pathlib import Path
 from click.testing import CliRunner
 from PIL import Image
 
-from photoguard import review
+from photoguard import batch, review
+from photoguard.workers import InProcess
 from photoguard.cli import cli
 from conftest import sha256, tree_hashes, write_leaky_jpeg
 
@@ -91,6 +92,7 @@ def test_flagged_photos_come_first(tmp_path, monkeypatch):
             return [Face((10, 10, 40, 40), 0.3)] if rgb.shape[0] > rgb.shape[1] else []
 
     monkeypatch.setattr(pipeline, "get_detector", lambda options: Detector())
+    monkeypatch.setattr(batch, "LocalPool", InProcess)  # the detector above lives in this process
     folder = tmp_path / "in"
     folder.mkdir()
     from conftest import photo_pixels

@@ -1,0 +1,112 @@
+"""photoguard on a Dask cluster: reaching its scheduler and preparing its workers.
+
+Imported only when a run is given a scheduler address or a ``distributed.Client``: a local run
+loads nothing of Dask. Every worker needs photoguard installed (the same version as here) and
+must see the photos and the output folder at the same paths as this computer.
+"""
+
+from __future__ import annotations
+
+import time
+
+from .errors import UsageError
+from .options import Options
+
+INSTALL = 'pip install "photoguard[cluster]"'
+#: how long to wait for the scheduler to answer, and for a first worker to join it
+CONNECT_SECONDS = 10
+WORKER_SECONDS = 60
+
+
+def _distributed():
+    try:
+        import distributed
+    except ImportError:
+        raise UsageError(f"running on a cluster needs Dask's distributed scheduler: {INSTALL}") from None
+    return distributed
+
+
+def connect(address: str):
+    """A client of the scheduler at ``address``, with at least one worker that runs this
+    version of photoguard. UsageError (one line, naming the address) otherwise."""
+    distributed = _distributed()
+    try:
+        client = distributed.Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UsageError(f"cannot reach the Dask scheduler at {address} ({reason[:160]})") from None
+    try:
+        client.wait_for_workers(1, timeout=WORKER_SECONDS)
+        versions = client.run(_version)
+    except (OSError, TimeoutError) as exc:
+        client.close()
+        raise UsageError(f"no worker joined the Dask scheduler at {address} within {WORKER_SECONDS} s; "
+                         f"start one with: dask worker {address}") from exc
+    from . import __version__
+
+    others = sorted({v for v in versions.values() if v != __version__})
+    if others:
+        client.close()
+        raise UsageError(f"the workers of {address} run photoguard {', '.join(others)}, this computer "
+                         f"{__version__}; install the same version everywhere")
+    return client
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def prepare(client, function, options: Options):
+    """Ready the cluster for a batch: every worker (and any that joins later) builds the face
+    detector once, checking its model files, before its first file; the work function with
+    its options goes to the workers once rather than with every file. Returns what to submit
+    in place of ``function``."""
+    distributed = _distributed()
+
+    class PhotoguardWorker(distributed.WorkerPlugin):
+        name = "photoguard"
+
+        def setup(self, worker):
+            _ready(options)
+
+    client.register_plugin(PhotoguardWorker(), name="photoguard")
+    return client.scatter(function, broadcast=True, hash=False)
+
+
+def _ready(options: Options) -> None:
+    from . import batch, pipeline
+
+    if options.faces:
+        batch.one_thread_each()
+        pipeline.get_detector(options)
+
+
+def threads(client) -> int:
+    """Worker threads in the cluster now."""
+    return sum(client.nthreads().values())
+
+
+#: after a cancel, how long to wait for the files already running to end (their copies are
+#: then discarded); a file still running after that leaves a temporary file, which the
+#: output folder's next run removes
+STOP_SECONDS = 5
+
+
+def wait_until_stopped(client, keys: list) -> None:
+    """Wait (a little) until no worker runs any of the cancelled tasks ``keys``."""
+    wanted = set(keys)
+
+    def running(dask_worker):
+        return [key for key, task in dask_worker.state.tasks.items()
+                if key in wanted and task.state in ("executing", "long-running", "cancelled")]
+
+    deadline = time.monotonic() + STOP_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            if not any(client.run(running).values()):
+                return
+        except Exception:  # noqa: BLE001 - a cluster that cannot answer: nothing more to wait for
+            return
+        time.sleep(0.1)
