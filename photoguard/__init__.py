@@ -1,6 +1,7 @@
 """photoguard: privacy-safe copies of photos, with metadata removed and faces obscured.
 
-Library use: ``clean_file(src, dst, Options())`` and ``scan_file(path, Options())``.
+Library use: ``clean_file(src, dst, Options())``, ``scan_file(path, Options())``, and for
+folders ``clean_paths(paths, output, Options(), executor)``.
 """
 
 from .errors import ExitCode, PhotoguardError
@@ -8,7 +9,7 @@ from .options import Options
 
 __version__ = "0.2.0"
 
-__all__ = ["ExitCode", "Options", "PhotoguardError", "Report", "Result", "clean_file", "scan_file"]
+__all__ = ["ExitCode", "Options", "PhotoguardError", "Report", "Result", "clean_file", "clean_paths", "scan_file"]
 
 
 def __getattr__(name: str):
@@ -17,4 +18,8 @@ def __getattr__(name: str):
         from . import pipeline
 
         return getattr(pipeline, name)
+    if name == "clean_paths":
+        from . import batch
+
+        return batch.clean_paths
     raise AttributeError(f"module 'photoguard' has no attribute {name!r}")

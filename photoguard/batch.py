@@ -13,6 +13,7 @@ import secrets
 from contextlib import ExitStack
 from dataclasses import replace
 from functools import partial
+from pathlib import Path
 from typing import Callable, Iterator
 
 from . import atomic
@@ -20,11 +21,23 @@ from .errors import OutputError, OutputExists, PhotoguardError, TimeBudgetExceed
 from .options import Options
 from .pipeline import Report, Result, clean_file, scan_file
 from .state import Entry, OutputState, file_sha256, options_fingerprint
-from .walk import Job
+from .walk import Job, find_inputs, plan_outputs
 from .workers import Died, Failed, InProcess, LocalPool, Overran
 
 UP_TO_DATE = "up to date (cleaned earlier with the same options)"
 EXISTS_HINT = "(use --overwrite to replace it)"
+
+
+def clean_paths(paths, output=None, options: Options = Options(), executor=None, rename: bool = False,
+                follow_links: bool = False) -> Iterator[Result]:
+    """``photoguard clean PATHS [-o OUTPUT]`` as a function: a Result per file found, in order.
+
+    ``executor`` as for ``clean_batch``: a number of local worker processes, or a Dask
+    ``distributed.Client`` or ``concurrent.futures`` executor.
+    """
+    jobs = plan_outputs(find_inputs([Path(p) for p in paths], follow_links), Path(output) if output else None,
+                        options.output_format, rename)
+    yield from clean_batch(jobs, options, executor)
 
 
 def clean_batch(jobs: list[Job], options: Options, executor=None,

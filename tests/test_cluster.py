@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import photoguard
 from photoguard import batch, cluster as photoguard_cluster, pipeline
 from photoguard.cli import cli
 from photoguard.options import Options
@@ -147,9 +148,8 @@ def test_any_executor_with_submit_runs_the_batch_and_keeps_the_budget(tmp_path, 
                         lambda rgb: time.sleep(3) or [] if rgb.shape[1::-1] == slow_size else detector.faces)
     folder = photos(tmp_path / "in", 3)
     write_leaky_jpeg(folder / "p01.jpg", photo_pixels(*slow_size))
-    jobs = plan_outputs(find_inputs([folder]), tmp_path / "out", "keep")
     with ThreadPoolExecutor(2) as executor:
-        results = list(batch.clean_batch(jobs, Options(max_seconds=1), executor))
+        results = list(photoguard.clean_paths([folder], tmp_path / "out", Options(max_seconds=1), executor))
     assert [r.status for r in results] == ["cleaned", "failed", "cleaned"]
     assert "gave up after 1 seconds" in results[1].error
     assert sorted(copies(tmp_path / "out")) == ["p00.jpg", "p02.jpg"]
