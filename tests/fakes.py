@@ -32,3 +32,4 @@ def stuck_while_checking_one_photo() -> None:
         checked(path, handler, expected_size)
 
     pipeline.verify_copy = verify
+

@@ -20,6 +20,7 @@ from photoguard.cli import cli
 from photoguard.options import Options
 from photoguard.walk import find_inputs, plan_outputs
 from conftest import photo_pixels, write_leaky_jpeg
+from fakes import STUCK_SIZE, stuck_while_checking_one_photo
 from test_portable import copies, photos
 
 distributed = pytest.importorskip("distributed", reason='the cluster extra is not installed: pip install ".[cluster]"')
@@ -153,3 +154,31 @@ def test_any_executor_with_submit_runs_the_batch_and_keeps_the_budget(tmp_path, 
     assert [r.status for r in results] == ["cleaned", "failed", "cleaned"]
     assert "gave up after 1 seconds" in results[1].error
     assert sorted(copies(tmp_path / "out")) == ["p00.jpg", "p02.jpg"]
+
+
+class StuckWorkerPlugin(distributed.WorkerPlugin):
+    """Installs fakes.stuck_while_checking_one_photo in every worker process."""
+
+    def setup(self, worker):
+        stuck_while_checking_one_photo()
+
+
+def test_a_file_over_its_budget_fails_and_its_worker_is_replaced(tmp_path):
+
+    folder = photos(tmp_path / "in", 3)
+    write_leaky_jpeg(folder / "p01.jpg", photo_pixels(*STUCK_SIZE, seed=1))
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  silence_logs=50) as local, \
+            distributed.Client(local.scheduler_address, set_as_default=False) as client:
+        client.register_plugin(StuckWorkerPlugin(), name="test-stuck")
+        before = set(client.run(os.getpid).values())
+        started = time.monotonic()
+        results = list(photoguard.clean_paths([folder], tmp_path / "out", Options(max_seconds=3), client))
+        assert time.monotonic() - started < 60
+        assert [r.status for r in results] == ["cleaned", "failed", "cleaned"], [r.error for r in results]
+        assert "gave up after 3 seconds" in results[1].error
+        assert sorted(copies(tmp_path / "out")) == ["p00.jpg", "p02.jpg"]
+        deadline = time.monotonic() + 30  # the stuck worker ended itself; its nanny started a new one
+        while time.monotonic() < deadline and (len(client.nthreads()) < 2 or set(client.run(os.getpid).values()) & before == before):
+            time.sleep(0.2)
+        assert len(set(client.run(os.getpid).values()) - before) == 1
