@@ -93,6 +93,27 @@ def make_workload(folder: Path, count: int, size: tuple[int, int] = (WIDTH, HEIG
             image.save(folder / f"PNG_{index}.png", "PNG")
 
 
+def make_people_workload(folder: Path, source: Path, count: int) -> None:
+    """``count`` photos of people as a phone takes them: photos picked evenly (in name order)
+    from ``source``, blown up to cover 4032x3024 (3024x4032 for portrait ones), cropped to it,
+    with sensor-like noise and camera EXIF."""
+    folder.mkdir(parents=True, exist_ok=True)
+    pictures = sorted(p for p in source.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+    if len(pictures) < count:
+        raise SystemExit(f"{source} holds {len(pictures)} photos, {count} wanted")
+    rng = np.random.default_rng(2024)
+    for index in range(count):
+        image = Image.open(pictures[index * len(pictures) // count]).convert("RGB")
+        size = (WIDTH, HEIGHT) if image.width >= image.height else (HEIGHT, WIDTH)
+        f = max(size[0] / image.width, size[1] / image.height)
+        image = image.resize((round(image.width * f), round(image.height * f)), Image.BICUBIC)
+        left, top = (image.width - size[0]) // 2, (image.height - size[1]) // 2
+        pixels = np.asarray(image.crop((left, top, left + size[0], top + size[1]))).astype(np.int16)
+        pixels = pixels + rng.normal(0, 6, pixels.shape).astype(np.int16)
+        Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).save(
+            folder / f"IMG_{index:04d}.jpg", "JPEG", quality=92, exif=camera_exif(index, 1))
+
+
 # --- the floor --------------------------------------------------------------------------------
 
 def _decode_encode(path: Path) -> int:

@@ -1,4 +1,4 @@
-"""CenterFace (ONNX, MIT licence) run through OpenCV's DNN module.
+"""CenterFace (ONNX, MIT licence) run through onnxruntime.
 
 The network predicts, at stride 4, a face-centre heatmap, log box sizes, sub-pixel centre
 offsets and landmarks. Input: RGB float, no mean or scaling, sides multiples of 32.
@@ -11,13 +11,16 @@ from pathlib import Path
 import numpy as np
 
 from .base import Face
-from .model_file import MODELS, read_model
+from . import runtime
+from .model_file import MODELS
 from .nms import drop_parts, nms_faces
 from .verify import BlazeFaceVerifier
 
+#: made by tools/convert_centerface.py from the original (dynamic input shape)
 MODEL_PATH = MODELS / "centerface.onnx"
-MODEL_SHA256 = "09189deaaf8646c5c51a68447e3c744ea1e211798155d4728c20507b9f5aefbc"
-_OUTPUTS = ("537", "538", "539", "540")  # heatmap, log scale, offset, landmarks
+MODEL_SHA256 = "187012d9076b2787ce3bf8af5255aee294c319850ebd7af03c8b66c5d534c174"
+_INPUT = "input.1"
+_OUTPUTS = ["537", "538", "539"]  # heatmap, log box size, offset (landmarks unused)
 
 #: recall first. Measured with the passes below and the second opinion on doubtful boxes, on
 #: WIDER people (recall / false positives per image): 0.22 -> 0.935 / 0.49, 0.23 -> 0.935 /
@@ -88,19 +91,10 @@ class CenterFaceDetector:
         self.work_side = int(work_side)
         #: None or 0 turns the small-face pass off
         self.small_side = small_side
-        self._data = read_model(Path(model_path or MODEL_PATH), MODEL_SHA256)
+        self._session = runtime.session(Path(model_path or MODEL_PATH), MODEL_SHA256)
         #: 0 turns the second opinion off (for measuring it)
         self.confirm_below = CONFIRM_BELOW if confirm_below is None else float(confirm_below)
         self._verifier = BlazeFaceVerifier() if self.confirm_below > self.threshold else None
-
-    def _new_net(self):
-        """A fresh net. OpenCV fixes a net's input shape at its first forward (another shape
-        then gives garbage) and keeps its activations as long as it lives, so each pass,
-        whose tiles share one shape, builds its own (~15 ms) and drops it when done: the
-        memory is free again before the photo is decoded in full and encoded."""
-        import cv2
-
-        return cv2.dnn.readNetFromONNX(np.frombuffer(self._data, np.uint8))
 
     def detect(self, rgb: np.ndarray) -> list[Face]:
         """The working-size pass plus a bigger pass that only contributes small faces."""
@@ -172,9 +166,9 @@ class CenterFaceDetector:
         interp = cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR
         small = cv2.resize(rgb, (nw, nh), interpolation=interp) if (nw, nh) != (w, h) else rgb
         threshold = self.threshold if threshold is None else threshold
-        faces, net = [], self._new_net()
+        faces = []
         for x0, y0, tw, th in tiles(nw, nh, overlap):
-            found = _forward(net, small[y0:y0 + th, x0:x0 + tw], threshold, mirror)
+            found = _forward(self._session, small[y0:y0 + th, x0:x0 + tw], threshold, mirror)
             # a box reaching a tile edge inside the image is a face cut by the tile: it is
             # whole in the neighbouring tile when smaller than the overlap
             inner = (x0 > 0, y0 > 0, x0 + tw < nw, y0 + th < nh)
@@ -186,7 +180,7 @@ class CenterFaceDetector:
         return [face.scaled(w / nw, h / nh) for face in faces]
 
 
-def _forward(net, tile: np.ndarray, threshold: float, mirror: bool) -> list[Face]:
+def _forward(session, tile: np.ndarray, threshold: float, mirror: bool) -> list[Face]:
     """Faces in one tile (RGB uint8), in its pixels."""
     th, tw = tile.shape[:2]
     # pad (not stretch) to multiples of 32 so faces keep their aspect ratio
@@ -197,13 +191,10 @@ def _forward(net, tile: np.ndarray, threshold: float, mirror: bool) -> list[Face
     # than it costs recall (measured); boxes come from the unmirrored one. The two go
     # through one after the other, not as a batch of two: half the memory, same time
     blob = np.ascontiguousarray(canvas.transpose(2, 0, 1)[None])
-    net.setInput(blob)
-    heat, scale, offset, _ = (output.copy() for output in net.forward(list(_OUTPUTS)))
+    heat, scale, offset = session.run(_OUTPUTS, {_INPUT: blob})
     if mirror:
-        net.setInput(np.ascontiguousarray(blob[:, :, :, ::-1]))
-        # all outputs again: after a forward of all four, OpenCV computes a lone output
-        # wrongly (measured: heatmap off by up to 0.66)
-        heat = (heat + net.forward(list(_OUTPUTS))[0][:, :, :, ::-1]) / 2
+        mirrored = session.run(_OUTPUTS[:1], {_INPUT: np.ascontiguousarray(blob[:, :, :, ::-1])})[0]
+        heat = (heat + mirrored[:, :, :, ::-1]) / 2
     return _decode(heat[0, 0], scale[0], offset[0], threshold, tw, th)
 
 
