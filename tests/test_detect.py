@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from photoguard.detect import make_detector
-from photoguard.detect import centerface, verify
+from photoguard.detect import check_engine, make_detector
+from photoguard.detect import centerface, runtime, verify
 from photoguard.detect.base import Face
 from photoguard.detect.model_file import read_model
 from photoguard.detect.nms import nms_faces, nms_indices
@@ -18,6 +18,9 @@ from photoguard.detect.passes import tiles, unrotate
 from photoguard.errors import ModelError
 
 DATA = Path(__file__).parent / "data"
+REPO = Path(__file__).resolve().parent.parent
+#: the MIT original that tools/convert_centerface.py turns into the shipped model
+ORIGINAL_CENTERFACE = REPO / "tools" / "centerface" / "centerface.onnx"
 #: the astronaut's face in astronaut_small.jpg (256x256), x, y, w, h, drawn by hand
 ASTRONAUT_FACE = (90, 28, 46, 58)
 
@@ -83,8 +86,7 @@ def test_tiny_and_empty_images(cf, haar):
 
 
 def test_two_sizes_in_a_row_give_the_same_faces(astronaut):
-    # OpenCV's ONNX importer fixes the input shape at the first forward: a net reused on
-    # another shape returns garbage. Detections must not depend on what ran before.
+    # one session serves every input shape: detections must not depend on what ran before
     fresh = make_detector("centerface").detect(astronaut)
     detector = make_detector("centerface")
     wide = np.zeros((256, 512, 3), np.uint8)
@@ -200,6 +202,91 @@ def test_rotated_astronaut(astronaut):
 def test_unknown_engine():
     with pytest.raises(ValueError):
         make_detector("yolo")
+
+
+class _OpenCVEngine:
+    """The engine photoguard used before onnxruntime: OpenCV's DNN module on the original
+    model file, a fresh net per input (OpenCV fixes a net's shape at its first forward)."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def run(self, names, feeds):
+        import cv2
+
+        net = cv2.dnn.readNetFromONNX(np.frombuffer(self.data, np.uint8))
+        (blob,) = feeds.values()
+        net.setInput(blob)
+        outputs = dict(zip(["537", "538", "539", "540"], net.forward(["537", "538", "539", "540"])))
+        return [outputs[name] for name in names]
+
+
+@pytest.mark.skipif(not ORIGINAL_CENTERFACE.exists(), reason="the original model is kept in the repository only")
+@pytest.mark.parametrize("photo", ["astronaut_gps.jpg", "group_two_faces.jpg", "hopper_rotated_exif6.jpg"])
+def test_onnxruntime_finds_what_opencv_dnn_found(photo):
+    # the change of engine changes no detection: same faces, boxes within 2 px, scores close
+    from PIL import ImageOps
+
+    rgb = np.asarray(ImageOps.exif_transpose(Image.open(REPO / "sample_images" / photo)).convert("RGB"))
+    detector = centerface.CenterFaceDetector()
+    ours = detector.detect(rgb)
+    detector._session = _OpenCVEngine(ORIGINAL_CENTERFACE.read_bytes())
+    theirs = detector.detect(rgb)
+    assert ours and len(ours) == len(theirs)
+    for a, b in zip(sorted(ours, key=lambda f: f.box), sorted(theirs, key=lambda f: f.box)):
+        assert max(abs(u - v) for u, v in zip(a.box, b.box)) <= 2
+        assert abs(a.score - b.score) < 0.01
+
+
+def test_one_session_per_process():
+    # every detector, photo and tile shape share the process's one session
+    first, second = centerface.CenterFaceDetector(), centerface.CenterFaceDetector(threshold=0.5)
+    assert first._session is second._session
+    assert sum(key[0] == centerface.MODEL_PATH for key in runtime._sessions) == 1
+
+
+# --- the engine is checked before any work -----------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["centerface", "haar"])
+def test_check_engine_passes_when_all_is_there(name):
+    check_engine(name)
+
+
+def test_check_engine_unknown_name():
+    with pytest.raises(ValueError):
+        check_engine("yolo")
+
+
+def test_check_engine_damaged_model(monkeypatch, tmp_path):
+    damaged = tmp_path / "centerface.onnx"
+    data = bytearray(centerface.MODEL_PATH.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    damaged.write_bytes(bytes(data))
+    monkeypatch.setattr(centerface, "MODEL_PATH", damaged)
+    with pytest.raises(ModelError) as caught:
+        check_engine("centerface")
+    message = str(caught.value)
+    assert "damaged" in message and "reinstall photoguard" in message and "\n" not in message
+
+
+def test_check_engine_without_onnxruntime(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import onnxruntime now fails
+    with pytest.raises(ModelError) as caught:
+        check_engine("centerface")
+    assert "pip install onnxruntime" in str(caught.value) and "\n" not in str(caught.value)
+    check_engine("haar")  # Haar does not need it
+
+
+def test_check_engine_without_haar_cascades(monkeypatch, tmp_path):
+    import cv2
+
+    monkeypatch.setattr(cv2.data, "haarcascades", str(tmp_path) + "/")
+    with pytest.raises(ModelError) as caught:
+        check_engine("haar")
+    assert "opencv" in str(caught.value).lower()
 
 
 # --- second opinion on doubtful boxes ---------------------------------------------------

@@ -4,7 +4,34 @@ from __future__ import annotations
 
 from .base import Face, FaceDetector
 
-__all__ = ["Face", "FaceDetector", "make_detector"]
+__all__ = ["Face", "FaceDetector", "check_engine", "make_detector"]
+
+ENGINES = ("centerface", "haar")
+
+
+def check_engine(name: str) -> None:
+    """Make sure the named engine can run before any work starts: its library imports and its
+    model files are intact. Cheap (no network is built). Raises ModelError, whose message is
+    one line with a fix, or ValueError for an unknown name."""
+    if name not in ENGINES:
+        raise ValueError(f"unknown face detector {name!r} (choose {' or '.join(ENGINES)})")
+    from . import runtime
+    from .model_file import engine_error, read_model
+
+    cv2 = runtime.import_opencv()
+    if name == "centerface":
+        from . import centerface, verify
+
+        runtime.import_onnxruntime()
+        if not hasattr(getattr(cv2, "dnn", None), "readNetFromTFLite"):  # BlazeFace's reader
+            raise engine_error(f"OpenCV {cv2.__version__} cannot read BlazeFace's TFLite model",
+                               "pip install 'opencv-python-headless>=4.8,<5'")
+        read_model(centerface.MODEL_PATH, centerface.MODEL_SHA256)
+        read_model(verify.MODEL_PATH, verify.MODEL_SHA256)
+    else:
+        from .haar import cascade_paths
+
+        cascade_paths(cv2)
 
 
 def make_detector(name: str, threshold: float | None = None, thorough: bool = False) -> FaceDetector:

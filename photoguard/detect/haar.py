@@ -13,6 +13,7 @@ import numpy as np
 
 from ..errors import ModelError
 from .base import Face
+from .model_file import engine_error
 from .nms import nms_indices
 
 CASCADES = (
@@ -49,6 +50,16 @@ MIN_NEIGHBOURS = 2
 MIN_SIZE = 20
 
 
+def cascade_paths(cv2) -> list[Path]:
+    """The cascade files OpenCV ships, in CASCADES order; ModelError if one is missing."""
+    paths = [Path(cv2.data.haarcascades) / name for name in CASCADES]
+    for path in paths:
+        if not path.is_file():
+            raise engine_error(f"OpenCV's Haar cascade is missing: {path}",
+                               "pip install --force-reinstall 'opencv-python-headless<5'", path)
+    return paths
+
+
 def votes_to_score(votes: float) -> float:
     return 1.0 - math.exp(-votes / _VOTE_SCALE)
 
@@ -62,12 +73,11 @@ class HaarDetector:
         self.threshold = DEFAULT_THRESHOLD if threshold is None else float(threshold)
         self.work_side = int(work_side)
         self._cascades = {}
-        for name in CASCADES:
-            path = Path(cv2.data.haarcascades) / name
-            cascade = cv2.CascadeClassifier(str(path)) if path.is_file() else None
-            if cascade is None or cascade.empty():
-                raise ModelError(f"OpenCV Haar cascade missing or unreadable: {path}", path)
-            self._cascades[name] = cascade
+        for path in cascade_paths(cv2):
+            cascade = cv2.CascadeClassifier(str(path))
+            if cascade.empty():
+                raise ModelError(f"OpenCV Haar cascade unreadable: {path}", path)
+            self._cascades[path.name] = cascade
 
     def detect(self, rgb: np.ndarray) -> list[Face]:
         import cv2

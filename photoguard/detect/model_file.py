@@ -11,6 +11,14 @@ from ..errors import ModelError
 MODELS = Path(__file__).with_name("models")
 
 
+def engine_error(message: str, fix: str, path: Path | None = None) -> ModelError:
+    """A ModelError whose fix is not the default "reinstall photoguard" (one line: a library's
+    own message may span several)."""
+    error = ModelError(" ".join(message.split()), path)
+    error.fix = fix
+    return error
+
+
 @lru_cache(maxsize=4)
 def read_model(path: Path, sha256: str) -> bytes:
     """The model file's bytes, read and checked once per process."""

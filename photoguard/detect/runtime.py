@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import ModelError
-from .model_file import read_model
+from .model_file import engine_error, read_model
 
 _sessions: dict = {}
 
@@ -21,10 +20,17 @@ def import_onnxruntime():
     try:
         import onnxruntime
     except ImportError as exc:
-        error = ModelError(f"the onnxruntime engine cannot be loaded ({exc})")
-        error.fix = "pip install onnxruntime"
-        raise error from exc
+        raise engine_error(f"the onnxruntime engine cannot be loaded ({exc})", "pip install onnxruntime") from exc
     return onnxruntime
+
+
+def import_opencv():
+    """The cv2 module (Haar cascades, BlazeFace's TFLite reader), or ModelError saying how to get it."""
+    try:
+        import cv2
+    except ImportError as exc:
+        raise engine_error(f"OpenCV cannot be loaded ({exc})", "pip install 'opencv-python-headless<5'") from exc
+    return cv2
 
 
 def session(path: Path, sha256: str):
@@ -47,7 +53,6 @@ def session(path: Path, sha256: str):
                                                   providers=["CPUExecutionProvider"])
         except Exception as exc:  # noqa: BLE001 - onnxruntime's errors share no base class
             # the file's hash was right: this onnxruntime cannot run it
-            error = ModelError(f"onnxruntime {ort.__version__} cannot load the face model {path} ({exc})", path)
-            error.fix = "pip install --upgrade onnxruntime"
-            raise error from exc
+            raise engine_error(f"onnxruntime {ort.__version__} cannot load the face model {path} ({exc})",
+                               "pip install --upgrade onnxruntime", path) from exc
     return _sessions[key]
