@@ -117,6 +117,11 @@ def main() -> int:
                     help="centerface: the small-face pass's size (0 turns it off; tuning)")
     ap.add_argument("--confirm-below", type=float,
                     help="centerface: boxes scoring below this are checked by BlazeFace (0 turns the check off; tuning)")
+    ap.add_argument("--zoom", type=float, help="centerface: zoomed small-face pass factor (0: off; tuning)")
+    ap.add_argument("--zoom-from", type=float, help="centerface: lowest score a zoom candidate has (tuning)")
+    ap.add_argument("--zoom-window", type=int, help="centerface: zoom window side in working pixels (tuning)")
+    ap.add_argument("--zoom-max", type=int, help="centerface: most zoom windows a photo (tuning)")
+    ap.add_argument("--no-mirror", action="store_true", help="centerface: working pass without the mirror (tuning)")
     ap.add_argument("--face-eval", type=Path, default=DEFAULT_FACE_EVAL)
     ap.add_argument("--time-12mp", action="store_true",
                     help="also time the detector on a 4032x3024 photo (the frontier of issue #5)")
@@ -138,8 +143,14 @@ def main() -> int:
         detector = make_detector(a.detector, a.threshold, a.thorough)
     if a.work_side:
         getattr(detector, "inner", detector).work_side = a.work_side
+    inner = getattr(detector, "inner", detector)
     if a.small_side is not None:
-        getattr(detector, "inner", detector).small_side = a.small_side or None
+        inner.small_side = a.small_side or None
+    for knob in ("zoom", "zoom_from", "zoom_window", "zoom_max"):
+        if getattr(a, knob) is not None:
+            setattr(inner, knob, getattr(a, knob))
+    if a.no_mirror:
+        inner.mirror = False
     detector.detect(np.zeros((64, 64, 3), np.uint8))  # model load is not per-image cost
     ms = run(setdir, detector, out)
     print(f"set {setdir}  detector {a.detector}{' thorough' if a.thorough else ''}  "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .base import Face, FaceDetector
 
-__all__ = ["Face", "FaceDetector", "check_engine", "make_detector"]
+__all__ = ["Face", "FaceDetector", "check_engine", "make_detector", "release_memory"]
 
 ENGINES = ("centerface", "haar")
 
@@ -55,3 +55,11 @@ def make_detector(name: str, threshold: float | None = None, thorough: bool = Fa
 
         detector = ThoroughDetector(detector)
     return detector
+
+
+def release_memory() -> None:
+    """Give back the working memory detection kept for its next call (see runtime.py): call
+    it when the next thing to do needs memory more than the next detection needs speed."""
+    from . import runtime
+
+    runtime.release_memory()

@@ -66,6 +66,15 @@ _EDGE = 2
 #: Without it, tiling cost 0.027 recall on WIDER people (big faces cut by the seam)
 COARSE_SIDE = 640
 
+#: the zoomed pass for small faces: boxes the working-size pass scored between ZOOM_FROM and
+#: the threshold and saw smaller than SMALL_FACE working pixels are looked at again, in
+#: windows of ZOOM_WINDOW working pixels around them, ZOOM times bigger; at most ZOOM_MAX
+#: windows a photo, most promising first
+ZOOM = 2.0
+ZOOM_FROM = 0.05
+ZOOM_WINDOW = 96
+ZOOM_MAX = 16
+
 #: a box with at least this share of its area inside a bigger box is a part of that face (a
 #: mouth, an eye found on its own); the bigger face's mask covers it anyway
 _PART_OF_FACE = 0.7
@@ -86,7 +95,7 @@ class CenterFaceDetector:
 
     def __init__(self, threshold: float | None = None, work_side: int = WORK_SIDE,
                  model_path: Path | None = None, small_side: int | None = SMALL_SIDE,
-                 confirm_below: float | None = None):
+                 confirm_below: float | None = None, zoom: float | None = None, mirror: bool = True):
         self.threshold = DEFAULT_THRESHOLD if threshold is None else float(threshold)
         self.work_side = int(work_side)
         #: None or 0 turns the small-face pass off
@@ -95,16 +104,26 @@ class CenterFaceDetector:
         #: 0 turns the second opinion off (for measuring it)
         self.confirm_below = CONFIRM_BELOW if confirm_below is None else float(confirm_below)
         self._verifier = BlazeFaceVerifier() if self.confirm_below > self.threshold else None
+        #: None or 0 turns the zoomed pass off
+        self.zoom = zoom
+        self.zoom_from, self.zoom_window, self.zoom_max = ZOOM_FROM, ZOOM_WINDOW, ZOOM_MAX
+        self.mirror = mirror
 
     def detect(self, rgb: np.ndarray) -> list[Face]:
         """The working-size pass plus a bigger pass that only contributes small faces."""
         h, w = rgb.shape[:2]
         if h == 0 or w == 0:
             return []
-        faces = self._working_size(rgb)
+        f = self._work_scale(rgb)
+        if self.zoom:
+            found = self._working_size(rgb, min(self.threshold, self.zoom_from))
+            faces = [face for face in found if face.score >= self.threshold]
+            faces += self._zoomed(rgb, [face for face in found
+                                        if face.score < self.threshold and face.box[3] * f < SMALL_FACE])
+        else:
+            faces = self._working_size(rgb, self.threshold)
         if self.small_side:
             # measured in working pixels: "small" the way the first pass saw the face
-            f = self._work_scale(rgb)
             # boxes the first pass would call noise (thinner than _MIN_SIDE) are dropped too:
             # blown up 1.6x, a tiny or blank image otherwise yields a sliver
             faces += [face for face in self._unmirrored(rgb, self.small_side, SMALL_MAX_UPSCALE, _SMALL_OVERLAP)
@@ -115,19 +134,60 @@ class CenterFaceDetector:
         """One pass at the working size (thorough mode's tiles already see small faces big)."""
         if rgb.shape[0] == 0 or rgb.shape[1] == 0:
             return []
-        return self._settled(rgb, self._working_size(rgb))
+        return self._settled(rgb, self._working_size(rgb, self.threshold))
 
-    def _working_size(self, rgb: np.ndarray) -> list[Face]:
-        """The pass at the working size. When it had to be tiled, a face bigger than the
-        tiles' overlap may be cut by every tile; a whole-image pass at COARSE_SIDE, where it
-        is big, supplies those."""
-        faces = self.detect_at(rgb, self.work_side)
+    def _working_size(self, rgb: np.ndarray, threshold: float) -> list[Face]:
+        """The pass at the working size, boxes scoring ``threshold`` or more. When it had to
+        be tiled, a face bigger than the tiles' overlap may be cut by every tile; a
+        whole-image pass at COARSE_SIDE, where it is big, supplies those."""
+        if self.mirror:
+            faces = self.detect_at(rgb, self.work_side, threshold=threshold)
+        else:
+            faces = [Face(face.box, face.score - _UNMIRRORED_BIAS) for face in self.detect_at(
+                rgb, self.work_side, threshold=threshold + _UNMIRRORED_BIAS, mirror=False)]
         h, w = rgb.shape[:2]
         f = self._work_scale(rgb)
         if not _fits(round(w * f), round(h * f)):
             faces += [face for face in self._unmirrored(rgb, COARSE_SIDE, MAX_UPSCALE, _OVERLAP)
                       if min(face.box[2:]) * f >= _OVERLAP / 2]
         return faces
+
+    def _zoomed(self, rgb: np.ndarray, candidates: list[Face]) -> list[Face]:
+        """Small faces in windows around ``candidates``, seen ZOOM times bigger than the
+        working-size pass saw them."""
+        import cv2
+
+        h, w = rgb.shape[:2]
+        f = self._work_scale(rgb)
+        side = self.zoom_window / f  # the window's side in image pixels
+        margin = SMALL_FACE / f  # a window's faces this close to its edge are left to another
+        windows: list[tuple[int, int, int, int]] = []
+        for face in sorted(candidates, key=lambda face: -face.score):
+            x, y, bw, bh = face.box
+            cx, cy = x + bw / 2, y + bh / 2
+            if any(wx + margin <= cx <= wx + ww - margin and wy + margin <= cy <= wy + wh - margin
+                   for wx, wy, ww, wh in windows):
+                continue
+            x0, y0 = int(max(0, min(cx - side / 2, w - side))), int(max(0, min(cy - side / 2, h - side)))
+            windows.append((x0, y0, min(w, round(side)), min(h, round(side))))
+            if len(windows) == self.zoom_max:
+                break
+        found = []
+        z = f * self.zoom
+        for x0, y0, ww, wh in windows:
+            nw, nh = max(1, round(ww * z)), max(1, round(wh * z))
+            crop = cv2.resize(rgb[y0:y0 + wh, x0:x0 + ww], (nw, nh),
+                              interpolation=cv2.INTER_AREA if z < 1 else cv2.INTER_LINEAR)
+            inner = (x0 > 0, y0 > 0, x0 + ww < w, y0 + wh < h)
+            for face in _forward(self._session, crop, self.threshold + _UNMIRRORED_BIAS, False):
+                if _touches(face.box, nw, nh, inner):
+                    continue
+                bx, by, bw, bh = face.box
+                face = Face((round(x0 + bx / z), round(y0 + by / z), round(bw / z), round(bh / z)),
+                            face.score - _UNMIRRORED_BIAS)
+                if face.box[3] * f < SMALL_FACE and min(face.box[2:]) * f >= _MIN_SIDE / self.zoom:
+                    found.append(face)
+        return found
 
     def _settled(self, rgb: np.ndarray, faces: list[Face]) -> list[Face]:
         """The passes merged, parts of faces dropped, doubtful boxes put to the verifier."""
