@@ -12,9 +12,9 @@ from PIL import Image
 from photoguard.detect import check_engine, make_detector
 from photoguard.detect import centerface, runtime, verify
 from photoguard.detect.base import Face
-from photoguard.detect.model_file import read_model
+from photoguard.detect.model_file import checked_model
 from photoguard.detect.nms import nms_faces, nms_indices
-from photoguard.detect.passes import tiles, unrotate
+from photoguard.detect.passes import unrotate
 from photoguard.errors import ModelError
 
 DATA = Path(__file__).parent / "data"
@@ -106,20 +106,42 @@ def test_big_photo_is_downscaled_not_missed(cf, astronaut):
     assert max(iou(f.box, scaled) for f in faces) >= 0.5
 
 
-def test_small_face_pass_only_adds_small_faces(astronaut):
-    # the second, bigger pass contributes boxes below SMALL_FACE (as the first pass sees
-    # them) and nothing else; without it the detector is the single working-size pass
-    low = make_detector("centerface", threshold=0.05)
-    canvas = np.zeros((384, 512, 3), np.uint8)
+def test_zoomed_pass_looks_only_at_doubtful_small_boxes(astronaut, monkeypatch):
+    # the zoomed pass runs windows only around small boxes the working pass scored under the
+    # threshold, at most ZOOM_MAX, and adds only small faces that beat the threshold by the
+    # margin; turned off, the detector is the working-size pass alone
+    detector = centerface.CenterFaceDetector(threshold=0.6)
+    canvas = np.full((480, 512, 3), 128, np.uint8)
     canvas[20:276, 240:496] = astronaut
-    canvas[300:332, 40:72] = np.asarray(Image.fromarray(astronaut).resize((32, 32)))
-    once = low.detect_once(canvas)
-    both = low.detect(canvas)
-    f = min(low.work_side / 512, centerface.MAX_UPSCALE)
-    added = set(both) - set(once)
-    assert all(face.box[3] * f < centerface.SMALL_FACE for face in added)
-    low.small_side = None
-    assert low.detect(canvas) == once
+    for k in range(12):  # small copies: faces of 9 to 10 px
+        side, top, left = 40 + 2 * (k % 3), 300 + (k // 6) * 60, 10 + (k % 6) * 60
+        canvas[top:top + side, left:left + side] = np.asarray(Image.fromarray(astronaut).resize((side, side)))
+    f = centerface.MAX_UPSCALE  # 512 px wide: upscaled to work
+    asked, added, windows = [], [], []
+    zoomed, forward = detector._zoomed, centerface._forward
+
+    def spy_zoomed(rgb, candidates):
+        asked.extend(candidates)
+        found = zoomed(rgb, candidates)
+        added.extend(found)
+        return found
+
+    def spy_forward(session, tile, threshold, mirror):
+        if threshold > detector.threshold + detector.zoom_margin:  # a zoomed window
+            windows.append(tile.shape)
+        return forward(session, tile, threshold, mirror)
+
+    monkeypatch.setattr(detector, "_zoomed", spy_zoomed)
+    monkeypatch.setattr(centerface, "_forward", spy_forward)
+    faces = detector.detect(canvas)
+    assert asked and 0 < len(windows) <= centerface.ZOOM_MAX
+    assert all(centerface.ZOOM_FROM <= c.score < detector.threshold and c.box[3] * f < centerface.ZOOM_FACE
+               for c in asked)
+    assert all(a.score >= detector.threshold + detector.zoom_margin and a.box[3] * f < centerface.ZOOM_FACE
+               for a in added)
+    assert all(face.score >= detector.threshold for face in faces)
+    detector.zoom = 0
+    assert detector.detect(canvas) == detector.detect_once(canvas)
 
 
 @pytest.mark.parametrize("size", [(1280, 960), (1600, 1200), (960, 1280), (1280, 1280), (3000, 400)])
@@ -157,8 +179,9 @@ def test_faces_across_a_tile_seam_are_found_whole(cf, astronaut, face_side):
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads VmHWM from /proc (Linux)")
 def test_detection_on_a_12mp_photo_stays_within_memory():
-    # peak memory of one worker is bounded by the tiles, whatever the photo's size. VmHWM, not
-    # ru_maxrss: the latter survives exec and would count this (large) test process's pages
+    # a worker's peak while detecting stays under 300 MB whatever the photo's size: the
+    # network sees tiles. VmHWM, not ru_maxrss: the latter survives exec and would count this
+    # (large) test process's pages
     import subprocess
     import sys
 
@@ -173,7 +196,28 @@ def test_detection_on_a_12mp_photo_stays_within_memory():
     )
     peak = int(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
                               text=True).stdout.split()[-1])
-    assert peak < 400, f"{peak} MB"
+    assert peak <= 300, f"{peak} MB"
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads VmRSS from /proc (Linux)")
+def test_release_memory_gives_detection_memory_back():
+    import re
+
+    from photoguard.detect import release_memory
+
+    def rss() -> int:
+        return int(re.search(r"VmRSS:\s+(\d+) kB", Path("/proc/self/status").read_text()).group(1)) // 1024
+
+    detector = make_detector("centerface")
+    image = np.random.default_rng(1).integers(0, 255, (960, 1280, 3), np.uint8)
+    detector.detect(image)
+    release_memory()
+    before = rss()
+    detector.detect(image)
+    held = rss()
+    release_memory()
+    assert held - before >= 50  # what a 1280x960 detection keeps for its next run...
+    assert rss() - before <= 20  # ...is given back
 
 
 def test_threshold_is_applied(astronaut):
@@ -376,13 +420,13 @@ def test_only_doubtful_boxes_are_asked_and_their_verdict_holds(astronaut):
 
 @pytest.mark.parametrize("module", [centerface, verify], ids=["centerface", "blazeface"])
 def test_model_hash_mismatch(monkeypatch, module):
-    read_model.cache_clear()
+    checked_model.cache_clear()
     monkeypatch.setattr(module, "MODEL_SHA256", "0" * 64)
     try:
         with pytest.raises(ModelError):
             make_detector("centerface")
     finally:
-        read_model.cache_clear()
+        checked_model.cache_clear()
 
 
 def test_model_missing(tmp_path):
@@ -438,11 +482,3 @@ def test_unrotate_maps_boxes_back(k):
     ys, xs = np.nonzero(rot)
     box = (int(xs.min()), int(ys.min()), int(np.ptp(xs)) + 1, int(np.ptp(ys)) + 1)
     assert unrotate(Face(box, 1.0), k, h, w).box == (70, 10, 25, 20)
-
-
-def test_tiles_cover_the_image_with_overlap():
-    covered = np.zeros((300, 500), bool)
-    for x, y, w, h in tiles(300, 500):
-        covered[y:y + h, x:x + w] = True
-        assert x >= 0 and y >= 0 and x + w <= 500 and y + h <= 300
-    assert covered.all()

@@ -16,7 +16,7 @@ def check_engine(name: str) -> None:
     if name not in ENGINES:
         raise ValueError(f"unknown face detector {name!r} (choose {' or '.join(ENGINES)})")
     from . import runtime
-    from .model_file import engine_error, read_model
+    from .model_file import checked_model, engine_error
 
     cv2 = runtime.import_opencv()
     if name == "centerface":
@@ -26,8 +26,8 @@ def check_engine(name: str) -> None:
         if not hasattr(getattr(cv2, "dnn", None), "readNetFromTFLite"):  # BlazeFace's reader
             raise engine_error(f"OpenCV {cv2.__version__} cannot read BlazeFace's TFLite model",
                                "pip install 'opencv-python-headless>=4.8,<5'")
-        read_model(centerface.MODEL_PATH, centerface.MODEL_SHA256)
-        read_model(verify.MODEL_PATH, verify.MODEL_SHA256)
+        checked_model(centerface.MODEL_PATH, centerface.MODEL_SHA256)
+        checked_model(verify.MODEL_PATH, verify.MODEL_SHA256)
     else:
         from .haar import cascade_paths
 
@@ -35,7 +35,7 @@ def check_engine(name: str) -> None:
 
 
 def make_detector(name: str, threshold: float | None = None, thorough: bool = False) -> FaceDetector:
-    """The named engine ("centerface" or "haar"); ``thorough`` adds tiled and rotated passes.
+    """The named engine ("centerface" or "haar"); ``thorough`` adds passes over the image turned 90° and 270°.
 
     ``threshold`` None means the engine's measured default. Raises ModelError when the
     engine's model files are missing or damaged, ValueError for an unknown name.

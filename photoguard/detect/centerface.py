@@ -22,58 +22,55 @@ MODEL_SHA256 = "187012d9076b2787ce3bf8af5255aee294c319850ebd7af03c8b66c5d534c174
 _INPUT = "input.1"
 _OUTPUTS = ["537", "538", "539"]  # heatmap, log box size, offset (landmarks unused)
 
-#: recall first. Measured with the passes below and the second opinion on doubtful boxes, on
-#: WIDER people (recall / false positives per image): 0.22 -> 0.935 / 0.49, 0.23 -> 0.935 /
-#: 0.46, 0.24 -> 0.931 / 0.43, 0.25 -> 0.929 / 0.38; MIT+CMU at 0.23: 0.955 / 0.23. 0.23 is the
-#: highest cut at the best recall. Neither a mirrored small-face pass, nor asking the
-#: small-face pass for support from the first, nor scoring by the lower of the image's and its
-#: mirror's heat bought fewer false positives at that recall (measured).
+#: recall first. Measured on WIDER people (recall / false positives per image, IoU 0.3) with
+#: the passes below and the second opinion on doubtful boxes, from a run at 0.2: 0.2 -> 0.936 /
+#: 0.54, 0.22 -> 0.936 / 0.43, 0.23 -> 0.936 / 0.43, 0.24 -> 0.932 / 0.41, 0.25 -> 0.932 / 0.37.
+#: 0.23 is the highest cut at the best recall.
 DEFAULT_THRESHOLD = 0.23
 #: longest side the image is scaled to before the network sees it: 1280 finds more small
 #: faces than 1024; a single bigger pass found no more at the same threshold (measured
 #: untiled on WIDER people: 1600 gives 0.920 recall / 0.46 FP per image vs 0.920 / 0.41 for 1280)
 WORK_SIDE = 1280
 MAX_UPSCALE = 1.25
-#: second pass for small faces: the image at 1600 px (upscaled up to 1.6x), keeping only boxes
-#: smaller than SMALL_FACE px as the first pass sees them. Measured untiled on WIDER people,
-#: threshold 0.25: 0.928 recall / 0.48 FP per image vs 0.920 / 0.41 for the first pass alone;
-#: lowering the first pass's threshold buys less (0.2: 0.928 / 0.69).
-#: Limits of 16, 20 and 25 px in a 1024-px photo scored 0.927 / 0.44, 0.928 / 0.48 and
-#: 0.928 / 0.52; 20 px there is 25 px at the first pass's 1.25x.
-SMALL_SIDE = 1600
-SMALL_MAX_UPSCALE = 1.6
-SMALL_FACE = 25
-#: the small-face pass runs without the mirror (half its cost). Unmirrored scores run higher
-#: for the same false positives: at 0.28 it matched the mirrored pass at 0.25 (0.928 / 0.48
-#: on WIDER people), so its scores are lowered by the difference to share one threshold
+#: passes without the mirror (the coarse pass, the zoomed windows) score higher for the same
+#: false positives: at 0.28 one matched the mirrored pass at 0.25 (0.928 / 0.48 on WIDER
+#: people), so their scores are lowered by the difference to share one threshold
 _UNMIRRORED_BIAS = 0.03
 _STRIDE = 4
 #: boxes thinner than this (working pixels) are heatmap noise at image borders, not faces
 _MIN_SIDE = 4
 _MULTIPLE = 32
-#: the most pixels one forward pass sees: OpenCV holds about 300 bytes of activations per
-#: input pixel (measured: 370 MB at 1280x960), so bigger inputs are cut into overlapping tiles
-#: to keep a worker near 300 MB (12 MP photo: 2 tiles of 736x960, 3 of 576x1200 for the
-#: small-face pass, and a 640x480 whole-image pass)
+#: the most pixels one forward pass sees: onnxruntime holds about 190 bytes per input pixel
+#: while it runs (measured: 237 MB at 1280x960, 139 MB at 736x960), so bigger inputs are cut
+#: into overlapping tiles to keep a worker under 300 MB (a 12 MP photo: 2 tiles of 736x960
+#: and a 640x480 whole-image pass)
 TILE_PIXELS = 750_000
 #: overlap between tiles in working pixels: a face up to this size is whole in some tile
 _OVERLAP = 160
-#: the small-face pass only keeps faces below SMALL_FACE (about 31 px at its scale)
-_SMALL_OVERLAP = 64
 #: boxes this close to a tile edge inside the image belong to faces the edge cuts
 _EDGE = 2
 #: whole-image pass that supplies faces bigger than _OVERLAP when the working pass was tiled.
 #: Without it, tiling cost 0.027 recall on WIDER people (big faces cut by the seam)
 COARSE_SIDE = 640
 
-#: the zoomed pass for small faces: boxes the working-size pass scored between ZOOM_FROM and
-#: the threshold and saw smaller than SMALL_FACE working pixels are looked at again, in
-#: windows of ZOOM_WINDOW working pixels around them, ZOOM times bigger; at most ZOOM_MAX
-#: windows a photo, most promising first
+#: the zoomed pass for small faces. Boxes the working-size pass scored from ZOOM_FROM up to
+#: the threshold, smaller than ZOOM_FACE working pixels, are looked at again ZOOM times
+#: bigger, in windows of ZOOM_WINDOW working pixels around them (at most ZOOM_MAX a photo,
+#: the best first); what a window finds counts when it is smaller than ZOOM_FACE and beats
+#: the threshold by ZOOM_MARGIN. Measured on WIDER people (from a run at 0.2; recall / FP
+#: per image, network megapixels per 12 MP photo): 0.936 / 0.43 at 3.1 MP, where the earlier
+#: small-face pass (the whole image at 1600 px) gave 0.935 / 0.46 at 5.2 MP, both passes
+#: together 0.938 / 0.52 at 5.2 MP, and no small-face pass 0.921 / 0.36 (untiled).
+#: Worked out offline on cached windows (halves of the set agreeing): margins 0.1, 0.15,
+#: 0.2, 0.3 gave 0.928, 0.925, 0.925, 0.923 recall at 0.23; ZOOM_FACE 32 found 0.002 more
+#: than 25; 8 windows as many as 16 with fewer false positives; ZOOM_FROM 0.05 and 0.1 the
+#: same recall, 0.1 fewer windows.
 ZOOM = 2.0
-ZOOM_FROM = 0.05
+ZOOM_FROM = 0.1
 ZOOM_WINDOW = 96
-ZOOM_MAX = 16
+ZOOM_MAX = 8
+ZOOM_FACE = 32
+ZOOM_MARGIN = 0.1
 
 #: a box with at least this share of its area inside a bigger box is a part of that face (a
 #: mouth, an eye found on its own); the bigger face's mask covers it anyway
@@ -94,44 +91,39 @@ class CenterFaceDetector:
     name = "centerface"
 
     def __init__(self, threshold: float | None = None, work_side: int = WORK_SIDE,
-                 model_path: Path | None = None, small_side: int | None = SMALL_SIDE,
-                 confirm_below: float | None = None, zoom: float | None = None, mirror: bool = True):
+                 model_path: Path | None = None, confirm_below: float | None = None,
+                 zoom: float = ZOOM, mirror: bool = True):
         self.threshold = DEFAULT_THRESHOLD if threshold is None else float(threshold)
         self.work_side = int(work_side)
-        #: None or 0 turns the small-face pass off
-        self.small_side = small_side
         self._session = runtime.session(Path(model_path or MODEL_PATH), MODEL_SHA256)
         #: 0 turns the second opinion off (for measuring it)
         self.confirm_below = CONFIRM_BELOW if confirm_below is None else float(confirm_below)
         self._verifier = BlazeFaceVerifier() if self.confirm_below > self.threshold else None
-        #: None or 0 turns the zoomed pass off
+        #: 0 turns the zoomed pass off; these and ``mirror`` are knobs for measuring
         self.zoom = zoom
         self.zoom_from, self.zoom_window, self.zoom_max = ZOOM_FROM, ZOOM_WINDOW, ZOOM_MAX
+        self.zoom_margin = ZOOM_MARGIN
+        #: averaging the heatmaps of the image and its mirror image: measured offline on
+        #: WIDER people, the working pass without it found 0.015 fewer faces at the same
+        #: false positives (0.923 / 0.47 against 0.935 / 0.54 at 0.2, with the zoomed pass)
         self.mirror = mirror
 
     def detect(self, rgb: np.ndarray) -> list[Face]:
-        """The working-size pass plus a bigger pass that only contributes small faces."""
+        """The working-size pass, and the zoomed pass on the small boxes it doubted."""
         h, w = rgb.shape[:2]
         if h == 0 or w == 0:
             return []
+        if not self.zoom:
+            return self._settled(rgb, self._working_size(rgb, self.threshold))
         f = self._work_scale(rgb)
-        if self.zoom:
-            found = self._working_size(rgb, min(self.threshold, self.zoom_from))
-            faces = [face for face in found if face.score >= self.threshold]
-            faces += self._zoomed(rgb, [face for face in found
-                                        if face.score < self.threshold and face.box[3] * f < SMALL_FACE])
-        else:
-            faces = self._working_size(rgb, self.threshold)
-        if self.small_side:
-            # measured in working pixels: "small" the way the first pass saw the face
-            # boxes the first pass would call noise (thinner than _MIN_SIDE) are dropped too:
-            # blown up 1.6x, a tiny or blank image otherwise yields a sliver
-            faces += [face for face in self._unmirrored(rgb, self.small_side, SMALL_MAX_UPSCALE, _SMALL_OVERLAP)
-                      if _MIN_SIDE <= min(face.box[2:]) * f and face.box[3] * f < SMALL_FACE]
+        found = self._working_size(rgb, min(self.threshold, self.zoom_from))
+        faces = [face for face in found if face.score >= self.threshold]
+        faces += self._zoomed(rgb, [face for face in found
+                                    if face.score < self.threshold and face.box[3] * f < ZOOM_FACE])
         return self._settled(rgb, faces)
 
     def detect_once(self, rgb: np.ndarray) -> list[Face]:
-        """One pass at the working size (thorough mode's tiles already see small faces big)."""
+        """The working-size pass alone (for thorough mode's turned images)."""
         if rgb.shape[0] == 0 or rgb.shape[1] == 0:
             return []
         return self._settled(rgb, self._working_size(rgb, self.threshold))
@@ -143,12 +135,11 @@ class CenterFaceDetector:
         if self.mirror:
             faces = self.detect_at(rgb, self.work_side, threshold=threshold)
         else:
-            faces = [Face(face.box, face.score - _UNMIRRORED_BIAS) for face in self.detect_at(
-                rgb, self.work_side, threshold=threshold + _UNMIRRORED_BIAS, mirror=False)]
+            faces = self._unmirrored(rgb, self.work_side, MAX_UPSCALE, _OVERLAP, threshold)
         h, w = rgb.shape[:2]
         f = self._work_scale(rgb)
         if not _fits(round(w * f), round(h * f)):
-            faces += [face for face in self._unmirrored(rgb, COARSE_SIDE, MAX_UPSCALE, _OVERLAP)
+            faces += [face for face in self._unmirrored(rgb, COARSE_SIDE, MAX_UPSCALE, _OVERLAP, self.threshold)
                       if min(face.box[2:]) * f >= _OVERLAP / 2]
         return faces
 
@@ -160,7 +151,7 @@ class CenterFaceDetector:
         h, w = rgb.shape[:2]
         f = self._work_scale(rgb)
         side = self.zoom_window / f  # the window's side in image pixels
-        margin = SMALL_FACE / f  # a window's faces this close to its edge are left to another
+        margin = ZOOM_FACE / f  # a window covers the candidates this far inside its edges
         windows: list[tuple[int, int, int, int]] = []
         for face in sorted(candidates, key=lambda face: -face.score):
             x, y, bw, bh = face.box
@@ -179,13 +170,13 @@ class CenterFaceDetector:
             crop = cv2.resize(rgb[y0:y0 + wh, x0:x0 + ww], (nw, nh),
                               interpolation=cv2.INTER_AREA if z < 1 else cv2.INTER_LINEAR)
             inner = (x0 > 0, y0 > 0, x0 + ww < w, y0 + wh < h)
-            for face in _forward(self._session, crop, self.threshold + _UNMIRRORED_BIAS, False):
+            for face in _forward(self._session, crop, self.threshold + self.zoom_margin + _UNMIRRORED_BIAS, False):
                 if _touches(face.box, nw, nh, inner):
                     continue
                 bx, by, bw, bh = face.box
                 face = Face((round(x0 + bx / z), round(y0 + by / z), round(bw / z), round(bh / z)),
                             face.score - _UNMIRRORED_BIAS)
-                if face.box[3] * f < SMALL_FACE and min(face.box[2:]) * f >= _MIN_SIDE / self.zoom:
+                if face.box[3] * f < ZOOM_FACE and min(face.box[2:]) * f >= _MIN_SIDE / self.zoom:
                     found.append(face)
         return found
 
@@ -203,9 +194,10 @@ class CenterFaceDetector:
         """The first pass's scale: a box's side times this is its size in working pixels."""
         return _factor(*rgb.shape[:2], self.work_side, MAX_UPSCALE)
 
-    def _unmirrored(self, rgb: np.ndarray, side: int, max_upscale: float, overlap: int) -> list[Face]:
+    def _unmirrored(self, rgb: np.ndarray, side: int, max_upscale: float, overlap: int,
+                    threshold: float) -> list[Face]:
         """A pass without the mirror, its scores lowered by _UNMIRRORED_BIAS to share the threshold."""
-        found = self.detect_at(rgb, side, max_upscale, self.threshold + _UNMIRRORED_BIAS,
+        found = self.detect_at(rgb, side, max_upscale, threshold + _UNMIRRORED_BIAS,
                                mirror=False, overlap=overlap)
         return [Face(face.box, face.score - _UNMIRRORED_BIAS) for face in found]
 
@@ -244,13 +236,11 @@ def _forward(session, tile: np.ndarray, threshold: float, mirror: bool) -> list[
     """Faces in one tile (RGB uint8), in its pixels."""
     th, tw = tile.shape[:2]
     # pad (not stretch) to multiples of 32 so faces keep their aspect ratio
-    ph, pw = _up32(th), _up32(tw)
-    canvas = np.zeros((ph, pw, 3), np.float32)
-    canvas[:th, :tw] = tile
+    blob = np.zeros((1, 3, _up32(th), _up32(tw)), np.float32)
+    blob[0, :, :th, :tw] = tile.transpose(2, 0, 1)
     # averaging the heatmaps of the image and its mirror image cuts false positives more
     # than it costs recall (measured); boxes come from the unmirrored one. The two go
     # through one after the other, not as a batch of two: half the memory, same time
-    blob = np.ascontiguousarray(canvas.transpose(2, 0, 1)[None])
     heat, scale, offset = session.run(_OUTPUTS, {_INPUT: blob})
     if mirror:
         mirrored = session.run(_OUTPUTS[:1], {_INPUT: np.ascontiguousarray(blob[:, :, :, ::-1])})[0]
