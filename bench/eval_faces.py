@@ -5,7 +5,8 @@
                         [--derive rot90|up4 --scratch DIR] [--out DETECTIONS.jsonl]
                         [--sweep 0.2,0.3,...] [--work-side N] [--confirm-below S]
                         [--zoom Z] [--zoom-from S] [--zoom-window N] [--zoom-max N]
-                        [--zoom-margin S] [--no-mirror] [--face-eval PATH] [--time-12mp]
+                        [--zoom-margin S] [--no-mirror] [--model ONNX] [--face-eval PATH]
+                        [--time-12mp]
 
 SETDIR holds images/ and gt.json (see ../shared/README.md). --derive builds a rotated (90°
 clockwise) or 4x upscaled copy of the set, boxes transformed, under --scratch (never inside
@@ -20,6 +21,7 @@ This is a benchmark, not a test.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import subprocess
 import sys
@@ -34,6 +36,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from photoguard.detect import make_detector  # noqa: E402
+from photoguard.detect import centerface  # noqa: E402
 from photoguard.detect.centerface import CenterFaceDetector  # noqa: E402
 from photoguard.detect.passes import ThoroughDetector  # noqa: E402
 
@@ -143,6 +146,8 @@ def main() -> int:
     ap.add_argument("--zoom-max", type=int, help="centerface: most zoom windows a photo (tuning)")
     ap.add_argument("--zoom-margin", type=float, help="centerface: how much a zoomed face must beat the threshold by (tuning)")
     ap.add_argument("--no-mirror", action="store_true", help="centerface: working pass without the mirror (tuning)")
+    ap.add_argument("--model", type=Path,
+                    help="centerface: another ONNX file, e.g. tools/quantize_centerface.py's int8 model (tuning)")
     ap.add_argument("--face-eval", type=Path, default=DEFAULT_FACE_EVAL)
     ap.add_argument("--time-12mp", action="store_true",
                     help="also time the detector on a 4032x3024 photo (the frontier of issue #5)")
@@ -157,6 +162,8 @@ def main() -> int:
         setdir = derive(setdir, a.derive, a.scratch)
     out = a.out or Path(tempfile.mkstemp(suffix=".jsonl")[1])
 
+    if a.model:  # checked against its own hash: an experiment's file, not the shipped one
+        centerface.MODEL_PATH, centerface.MODEL_SHA256 = a.model, hashlib.sha256(a.model.read_bytes()).hexdigest()
     if a.confirm_below is not None and a.detector == "centerface":
         detector = CenterFaceDetector(a.threshold, confirm_below=a.confirm_below)
         detector = ThoroughDetector(detector) if a.thorough else detector

@@ -20,13 +20,15 @@ and times side by side in one run, each figure the median of --runs:
                    in its own environment, never photoguard's (it needs another OpenCV wheel):
                    python -m venv /tmp/venv-deface && /tmp/venv-deface/bin/pip install deface
 
-mixed with -j 1 and -j 2, people with -j 2; plus peak memory of one worker on a 12 MP photo
+mixed with -j 1 and -j 2, people with -j 2; with --models, one network pass of each given
+CenterFace file beside the shipped one (the int8 experiment); plus peak memory of one worker on a 12 MP photo
 (a photo of people when --people is given), a 100 MP photo's peak memory, time per file for
 1,000 vs 50 small files, and `photoguard --help` start-up. Prints every time as a ratio: to
 the floor with the same -j, and for people also to deface.
 
     python bench/speed.py --scratch /tmp/pg-bench [--count 50] [--runs 3]
         [--people ../shared/faces-dev/wider_people/images [--people-count 24]] [--deface PATH]
+        [--models INT8.onnx ...]
 """
 
 from __future__ import annotations
@@ -204,6 +206,23 @@ def peak_memory_mb(photo: Path, out: Path) -> float:
     return int(result.stdout.split()[-1]) / 1024
 
 
+def engine_rows(models: list[Path], runs: int) -> None:
+    """One network pass per model file, side by side, as photoguard's session runs it (one
+    thread): the shipped float model first, then e.g. tools/quantize_centerface.py's int8."""
+    import hashlib
+
+    from photoguard.detect import centerface, runtime
+
+    files = [centerface.MODEL_PATH, *models]
+    sessions = [runtime.session(path, hashlib.sha256(path.read_bytes()).hexdigest()) for path in files]
+    print(f"\nnetwork pass, one thread, median of {max(runs, 5)} (ratio to {files[0].name})")
+    for width, height in ((640, 480), (1280, 960)):
+        blob = np.random.default_rng(0).uniform(0, 255, (1, 3, height, width)).astype(np.float32)
+        times = [timed(lambda s=s: s.run(None, {"input.1": blob}), max(runs, 5)) for s in sessions]
+        print(f"{width}x{height}: " + ", ".join(
+            f"{path.name} {1000 * t:.0f} ms ({t / times[0]:.2f})" for path, t in zip(files, times)))
+
+
 def print_rows(title: str, rows: list, files: int, reference: str | None = None) -> None:
     """One table: seconds, ratio to the floor with the same -j, images per second, and the
     ratio to ``reference`` (a row's name) when given."""
@@ -244,10 +263,14 @@ def main() -> None:
     parser.add_argument("--people", type=Path, help="a folder of photos of people for the people workload")
     parser.add_argument("--people-count", type=int, default=24, help="photos in the people workload (default 24)")
     parser.add_argument("--deface", help="the deface command (default: deface on PATH, if any)")
+    parser.add_argument("--models", type=Path, nargs="*", default=[],
+                        help="other CenterFace files to time against the shipped one (e.g. int8)")
     parser.add_argument("--skip", nargs="*", default=[],
                         help="rows to skip: mixed thorough exiftool scale big deface")
     args = parser.parse_args()
 
+    if args.models:
+        engine_rows(args.models, args.runs)
     photos = args.scratch / "photos"
     out = args.scratch / "out"
     if "mixed" not in args.skip:
@@ -279,6 +302,8 @@ def main() -> None:
             print("deface: not found (--deface PATH, or put it on PATH); its row is skipped")
         photos = people
 
+    if not photos.exists():  # no workload asked for: the engine rows alone
+        return
     one = sorted(photos.glob("*.jpg"))[0]
     print(f"peak memory, one worker, 12 MP photo (clean -j 1): "
           f"{peak_memory_mb(one, args.scratch / 'one'):.0f} MB")
@@ -305,7 +330,7 @@ def main() -> None:
         per_1000 = timed(photoguard_clean(small, out, 2), 1) / 1000
         print(f"time per file, 1 MP photos, -j 2: 50 files {per_50 * 1000:.1f} ms, 1000 files "
               f"{per_1000 * 1000:.1f} ms, ratio {per_1000 / per_50:.2f}")
-    help_time = timed(lambda: subprocess.run(["photoguard", "--help"], check=True, capture_output=True), 5)
+    help_time = timed(lambda: subprocess.run([*PHOTOGUARD, "--help"], check=True, capture_output=True), 5)
     print(f"photoguard --help: {help_time:.3f} s")
 
 
