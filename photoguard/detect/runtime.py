@@ -22,7 +22,8 @@ def import_onnxruntime():
     try:
         import onnxruntime
     except ImportError as exc:
-        raise engine_error(f"the onnxruntime engine cannot be loaded ({exc})", "pip install onnxruntime") from exc
+        raise engine_error(f"the onnxruntime engine cannot be loaded ({exc})",
+                           "pip install onnxruntime") from exc
     return onnxruntime
 
 
@@ -31,7 +32,8 @@ def import_opencv():
     try:
         import cv2
     except ImportError as exc:
-        raise engine_error(f"OpenCV cannot be loaded ({exc})", "pip install 'opencv-python-headless<5'") from exc
+        raise engine_error(f"OpenCV cannot be loaded ({exc})",
+                           "pip install 'opencv-python-headless<5'") from exc
     return cv2
 
 
