@@ -3,14 +3,17 @@
 
     bench/eval_faces.py SETDIR [--detector centerface|haar] [--thorough] [--threshold T]
                         [--derive rot90|up4 --scratch DIR] [--out DETECTIONS.jsonl]
-                        [--sweep 0.2,0.3,...] [--work-side N] [--small-side N]
-                        [--confirm-below S] [--face-eval PATH] [--time-12mp]
+                        [--sweep 0.2,0.3,...] [--work-side N] [--confirm-below S]
+                        [--zoom Z] [--zoom-from S] [--zoom-window N] [--zoom-max N]
+                        [--zoom-margin S] [--no-mirror] [--model ONNX] [--face-eval PATH]
+                        [--time-12mp]
 
 SETDIR holds images/ and gt.json (see ../shared/README.md). --derive builds a rotated (90°
 clockwise) or 4x upscaled copy of the set, boxes transformed, under --scratch (never inside
 the repository) and evaluates that. --sweep re-scores the same run at higher thresholds
 (nearly exact: greedy NMS only lets a higher-scoring box suppress a kept one, but a box cut
-away could have been the bigger face that made a smaller box count as a part of it).
+away could have been the bigger face that made a smaller box count as a part of it, and the
+zoomed pass looks at the boxes under the threshold the run was made with).
 Images are loaded the way the pipeline shows them: Pillow, convert("RGB"), np.asarray.
 This is a benchmark, not a test.
 """
@@ -18,6 +21,7 @@ This is a benchmark, not a test.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import subprocess
 import sys
@@ -32,6 +36,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from photoguard.detect import make_detector  # noqa: E402
+from photoguard.detect import centerface  # noqa: E402
 from photoguard.detect.centerface import CenterFaceDetector  # noqa: E402
 from photoguard.detect.passes import ThoroughDetector  # noqa: E402
 
@@ -82,9 +87,23 @@ def run(setdir: Path, detector, out: Path) -> float:
     return 1000 * total / max(1, len(gt["images"]))
 
 
-def time_12mp(setdir: Path, detector) -> float:
+class _Counting:
+    """A session stand-in that counts the pixels sent through the network (a cost figure
+    that, unlike a time, does not depend on what else the machine is doing)."""
+
+    def __init__(self, session):
+        self.session, self.pixels = session, 0
+
+    def run(self, names, feeds):
+        (blob,) = feeds.values()
+        self.pixels += blob.shape[2] * blob.shape[3]
+        return self.session.run(names, feeds)
+
+
+def time_12mp(setdir: Path, detector) -> tuple[float, float]:
     """Median ms to detect on the set's first image blown up to 4032x3024, reduced first the
-    way the pipeline does (a JPEG draft decodes 12 MP at half size for detection)."""
+    way the pipeline does (a JPEG draft decodes 12 MP at half size for detection), and the
+    megapixels that went through the network for it."""
     first = sorted(json.loads((setdir / "gt.json").read_text())["images"])[0]
     photo = Image.open(setdir / "images" / first).convert("RGB").resize((4032, 3024), Image.Resampling.BICUBIC)
     rgb = np.asarray(photo.reduce(2))
@@ -93,7 +112,13 @@ def time_12mp(setdir: Path, detector) -> float:
         t = time.perf_counter()
         detector.detect(rgb)
         times.append(time.perf_counter() - t)
-    return 1000 * sorted(times)[1]
+    engine = getattr(detector, "inner", detector)
+    megapixels = float("nan")
+    if hasattr(engine, "_session"):
+        engine._session = counting = _Counting(engine._session)
+        detector.detect(rgb)
+        engine._session, megapixels = counting.session, counting.pixels / 1e6
+    return 1000 * sorted(times)[1], megapixels
 
 
 def score(face_eval: Path, setdir: Path, dets: Path) -> str:
@@ -113,10 +138,16 @@ def main() -> int:
     ap.add_argument("--out", type=Path, help="detections jsonl (default: a temporary file)")
     ap.add_argument("--sweep", help="comma-separated higher thresholds to re-score")
     ap.add_argument("--work-side", type=int, help="centerface: override the working size (tuning)")
-    ap.add_argument("--small-side", type=int,
-                    help="centerface: the small-face pass's size (0 turns it off; tuning)")
     ap.add_argument("--confirm-below", type=float,
                     help="centerface: boxes scoring below this are checked by BlazeFace (0 turns the check off; tuning)")
+    ap.add_argument("--zoom", type=float, help="centerface: zoomed small-face pass factor (0: off; tuning)")
+    ap.add_argument("--zoom-from", type=float, help="centerface: lowest score a zoom candidate has (tuning)")
+    ap.add_argument("--zoom-window", type=int, help="centerface: zoom window side in working pixels (tuning)")
+    ap.add_argument("--zoom-max", type=int, help="centerface: most zoom windows a photo (tuning)")
+    ap.add_argument("--zoom-margin", type=float, help="centerface: how much a zoomed face must beat the threshold by (tuning)")
+    ap.add_argument("--no-mirror", action="store_true", help="centerface: working pass without the mirror (tuning)")
+    ap.add_argument("--model", type=Path,
+                    help="centerface: another ONNX file, e.g. tools/quantize_centerface.py's int8 model (tuning)")
     ap.add_argument("--face-eval", type=Path, default=DEFAULT_FACE_EVAL)
     ap.add_argument("--time-12mp", action="store_true",
                     help="also time the detector on a 4032x3024 photo (the frontier of issue #5)")
@@ -131,6 +162,8 @@ def main() -> int:
         setdir = derive(setdir, a.derive, a.scratch)
     out = a.out or Path(tempfile.mkstemp(suffix=".jsonl")[1])
 
+    if a.model:  # checked against its own hash: an experiment's file, not the shipped one
+        centerface.MODEL_PATH, centerface.MODEL_SHA256 = a.model, hashlib.sha256(a.model.read_bytes()).hexdigest()
     if a.confirm_below is not None and a.detector == "centerface":
         detector = CenterFaceDetector(a.threshold, confirm_below=a.confirm_below)
         detector = ThoroughDetector(detector) if a.thorough else detector
@@ -138,8 +171,13 @@ def main() -> int:
         detector = make_detector(a.detector, a.threshold, a.thorough)
     if a.work_side:
         getattr(detector, "inner", detector).work_side = a.work_side
-    if a.small_side is not None:
-        getattr(detector, "inner", detector).small_side = a.small_side or None
+    inner = getattr(detector, "inner", detector)
+    for knob in ("zoom", "zoom_from", "zoom_window", "zoom_max", "zoom_margin"):
+        if getattr(a, knob) is not None:
+            setattr(inner, knob, getattr(a, knob))
+    if a.no_mirror:
+        inner.mirror = False
+
     detector.detect(np.zeros((64, 64, 3), np.uint8))  # model load is not per-image cost
     ms = run(setdir, detector, out)
     print(f"set {setdir}  detector {a.detector}{' thorough' if a.thorough else ''}  "
@@ -147,7 +185,8 @@ def main() -> int:
     print(score(a.face_eval, setdir, out), end="")
 
     if a.time_12mp:
-        print(f"detection on a 12 MP photo: {time_12mp(setdir, detector):.0f} ms (median of 3)")
+        ms, megapixels = time_12mp(setdir, detector)
+        print(f"detection on a 12 MP photo: {ms:.0f} ms (median of 3), {megapixels:.2f} MP through the network")
     for t in [float(x) for x in a.sweep.split(",")] if a.sweep else []:
         filtered = out.with_suffix(f".t{t}.jsonl")
         with out.open() as src, filtered.open("w") as dst:

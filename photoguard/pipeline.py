@@ -83,8 +83,11 @@ def get_detector(options: Options):
 
 def find_faces(data: bytes, src: Path, options: Options, displayed: tuple[int, int]) -> list[Face]:
     """Faces in displayed (orientation-applied) pixel coordinates of the full image."""
+    from .detect import release_memory
+
     reduced = picture.for_detection(data, src, options.max_pixels, DETECTION_MIN_SIDE)
     faces = get_detector(options).detect(np.asarray(reduced))
+    release_memory()  # decoding and encoding the full image come next and need that memory
     factor_x, factor_y = displayed[0] / reduced.width, displayed[1] / reduced.height
     return [face.scaled(factor_x, factor_y) for face in faces]
 

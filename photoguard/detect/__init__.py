@@ -4,11 +4,38 @@ from __future__ import annotations
 
 from .base import Face, FaceDetector
 
-__all__ = ["Face", "FaceDetector", "make_detector"]
+__all__ = ["Face", "FaceDetector", "check_engine", "make_detector", "release_memory"]
+
+ENGINES = ("centerface", "haar")
+
+
+def check_engine(name: str) -> None:
+    """Make sure the named engine can run before any work starts: its library imports and its
+    model files are intact. Cheap (no network is built). Raises ModelError, whose message is
+    one line with a fix, or ValueError for an unknown name."""
+    if name not in ENGINES:
+        raise ValueError(f"unknown face detector {name!r} (choose {' or '.join(ENGINES)})")
+    from . import runtime
+    from .model_file import checked_model, engine_error
+
+    cv2 = runtime.import_opencv()
+    if name == "centerface":
+        from . import centerface, verify
+
+        runtime.import_onnxruntime()
+        if not hasattr(getattr(cv2, "dnn", None), "readNetFromTFLite"):  # BlazeFace's reader
+            raise engine_error(f"OpenCV {cv2.__version__} cannot read BlazeFace's TFLite model",
+                               "pip install 'opencv-python-headless>=4.8,<5'")
+        checked_model(centerface.MODEL_PATH, centerface.MODEL_SHA256)
+        checked_model(verify.MODEL_PATH, verify.MODEL_SHA256)
+    else:
+        from .haar import cascade_paths
+
+        cascade_paths(cv2)
 
 
 def make_detector(name: str, threshold: float | None = None, thorough: bool = False) -> FaceDetector:
-    """The named engine ("centerface" or "haar"); ``thorough`` adds tiled and rotated passes.
+    """The named engine ("centerface" or "haar"); ``thorough`` adds passes over the image turned 90° and 270°.
 
     ``threshold`` None means the engine's measured default. Raises ModelError when the
     engine's model files are missing or damaged, ValueError for an unknown name.
@@ -28,3 +55,11 @@ def make_detector(name: str, threshold: float | None = None, thorough: bool = Fa
 
         detector = ThoroughDetector(detector)
     return detector
+
+
+def release_memory() -> None:
+    """Give back the working memory detection kept for its next call (see runtime.py): call
+    it when the next thing to do needs memory more than the next detection needs speed."""
+    from . import runtime
+
+    runtime.release_memory()

@@ -1,4 +1,4 @@
-"""CenterFace (ONNX, MIT licence) run through OpenCV's DNN module.
+"""CenterFace (ONNX, MIT licence) run through onnxruntime.
 
 The network predicts, at stride 4, a face-centre heatmap, log box sizes, sub-pixel centre
 offsets and landmarks. Input: RGB float, no mean or scaling, sides multiples of 32.
@@ -11,57 +11,68 @@ from pathlib import Path
 import numpy as np
 
 from .base import Face
-from .model_file import MODELS, read_model
+from . import runtime
+from .model_file import MODELS
 from .nms import drop_parts, nms_faces
 from .verify import BlazeFaceVerifier
 
+#: made by tools/convert_centerface.py from the original (dynamic input shape)
 MODEL_PATH = MODELS / "centerface.onnx"
-MODEL_SHA256 = "09189deaaf8646c5c51a68447e3c744ea1e211798155d4728c20507b9f5aefbc"
-_OUTPUTS = ("537", "538", "539", "540")  # heatmap, log scale, offset, landmarks
+MODEL_SHA256 = "187012d9076b2787ce3bf8af5255aee294c319850ebd7af03c8b66c5d534c174"
+_INPUT = "input.1"
+_OUTPUTS = ["537", "538", "539"]  # heatmap, log box size, offset (landmarks unused)
 
-#: recall first. Measured with the passes below and the second opinion on doubtful boxes, on
-#: WIDER people (recall / false positives per image): 0.22 -> 0.935 / 0.49, 0.23 -> 0.935 /
-#: 0.46, 0.24 -> 0.931 / 0.43, 0.25 -> 0.929 / 0.38; MIT+CMU at 0.23: 0.955 / 0.23. 0.23 is the
-#: highest cut at the best recall. Neither a mirrored small-face pass, nor asking the
-#: small-face pass for support from the first, nor scoring by the lower of the image's and its
-#: mirror's heat bought fewer false positives at that recall (measured).
-DEFAULT_THRESHOLD = 0.23
+#: recall first. With the passes below and the second opinion on doubtful boxes, worked out
+#: offline on cached passes over WIDER people (recall / FP per image, untiled; halves of the
+#: set in brackets): 0.2 -> 0.934 / 0.53, 0.22 -> 0.934 / 0.43 (0.918 / 0.49, 0.952 / 0.36),
+#: 0.23 -> 0.932 / 0.43 (0.918 / 0.49, 0.949 / 0.36), 0.24 -> 0.929 / 0.39; MIT+CMU: 0.22 ->
+#: 0.957 / 0.25, 0.23 -> 0.955 / 0.25. 0.22 is the highest cut at the best recall on both.
+DEFAULT_THRESHOLD = 0.22
 #: longest side the image is scaled to before the network sees it: 1280 finds more small
 #: faces than 1024; a single bigger pass found no more at the same threshold (measured
 #: untiled on WIDER people: 1600 gives 0.920 recall / 0.46 FP per image vs 0.920 / 0.41 for 1280)
 WORK_SIDE = 1280
 MAX_UPSCALE = 1.25
-#: second pass for small faces: the image at 1600 px (upscaled up to 1.6x), keeping only boxes
-#: smaller than SMALL_FACE px as the first pass sees them. Measured untiled on WIDER people,
-#: threshold 0.25: 0.928 recall / 0.48 FP per image vs 0.920 / 0.41 for the first pass alone;
-#: lowering the first pass's threshold buys less (0.2: 0.928 / 0.69).
-#: Limits of 16, 20 and 25 px in a 1024-px photo scored 0.927 / 0.44, 0.928 / 0.48 and
-#: 0.928 / 0.52; 20 px there is 25 px at the first pass's 1.25x.
-SMALL_SIDE = 1600
-SMALL_MAX_UPSCALE = 1.6
-SMALL_FACE = 25
-#: the small-face pass runs without the mirror (half its cost). Unmirrored scores run higher
-#: for the same false positives: at 0.28 it matched the mirrored pass at 0.25 (0.928 / 0.48
-#: on WIDER people), so its scores are lowered by the difference to share one threshold
+#: passes without the mirror (the coarse pass, the zoomed windows) score higher for the same
+#: false positives: at 0.28 one matched the mirrored pass at 0.25 (0.928 / 0.48 on WIDER
+#: people), so their scores are lowered by the difference to share one threshold
 _UNMIRRORED_BIAS = 0.03
 _STRIDE = 4
 #: boxes thinner than this (working pixels) are heatmap noise at image borders, not faces
 _MIN_SIDE = 4
 _MULTIPLE = 32
-#: the most pixels one forward pass sees: OpenCV holds about 300 bytes of activations per
-#: input pixel (measured: 370 MB at 1280x960), so bigger inputs are cut into overlapping tiles
-#: to keep a worker near 300 MB (12 MP photo: 2 tiles of 736x960, 3 of 576x1200 for the
-#: small-face pass, and a 640x480 whole-image pass)
+#: the most pixels one forward pass sees: onnxruntime holds about 190 bytes per input pixel
+#: while it runs (measured: 237 MB at 1280x960, 139 MB at 736x960), so bigger inputs are cut
+#: into overlapping tiles to keep a worker under 300 MB (a 12 MP photo: 2 tiles of 736x960
+#: and a 640x480 whole-image pass)
 TILE_PIXELS = 750_000
 #: overlap between tiles in working pixels: a face up to this size is whole in some tile
 _OVERLAP = 160
-#: the small-face pass only keeps faces below SMALL_FACE (about 31 px at its scale)
-_SMALL_OVERLAP = 64
 #: boxes this close to a tile edge inside the image belong to faces the edge cuts
 _EDGE = 2
 #: whole-image pass that supplies faces bigger than _OVERLAP when the working pass was tiled.
 #: Without it, tiling cost 0.027 recall on WIDER people (big faces cut by the seam)
 COARSE_SIDE = 640
+
+#: the zoomed pass for small faces. Boxes the working-size pass scored from ZOOM_FROM up to
+#: the threshold, smaller than ZOOM_FACE working pixels, are looked at again ZOOM times
+#: bigger, in windows of ZOOM_WINDOW working pixels around them (at most ZOOM_MAX a photo,
+#: the best first); what a window finds counts when it is smaller than ZOOM_FACE and beats
+#: the threshold by ZOOM_MARGIN. Measured on WIDER people at 0.23 with a margin of 0.1
+#: (recall / FP per image, network megapixels per 12 MP photo): 0.932 / 0.42 at 3.1 MP, where
+#: the earlier small-face pass (the whole image at 1600 px) gave 0.935 / 0.46 at 5.2 MP, both
+#: passes together 0.938 / 0.52 at 5.2 MP (a run at 0.2 re-scored at 0.23), and no small-face
+#: pass 0.921 / 0.36 (untiled). Worked out offline on cached windows (halves of the set
+#: agreeing): what counts is the cut a zoomed face must reach, 0.30 (at 0.23, margins 0.05,
+#: 0.07, 0.1, 0.15 gave 0.932, 0.932, 0.928, 0.925 recall and 0.46, 0.43, 0.41, 0.39 FP);
+#: ZOOM_FACE 32 found 0.002 more than 25; 8 windows as many faces as 16 with fewer false
+#: positives; ZOOM_FROM 0.05 and 0.1 the same recall, 0.1 fewer windows.
+ZOOM = 2.0
+ZOOM_FROM = 0.1
+ZOOM_WINDOW = 96
+ZOOM_MAX = 8
+ZOOM_FACE = 32
+ZOOM_MARGIN = 0.08
 
 #: a box with at least this share of its area inside a bigger box is a part of that face (a
 #: mouth, an eye found on its own); the bigger face's mask covers it anyway
@@ -82,58 +93,96 @@ class CenterFaceDetector:
     name = "centerface"
 
     def __init__(self, threshold: float | None = None, work_side: int = WORK_SIDE,
-                 model_path: Path | None = None, small_side: int | None = SMALL_SIDE,
-                 confirm_below: float | None = None):
+                 model_path: Path | None = None, confirm_below: float | None = None,
+                 zoom: float = ZOOM, mirror: bool = True):
         self.threshold = DEFAULT_THRESHOLD if threshold is None else float(threshold)
         self.work_side = int(work_side)
-        #: None or 0 turns the small-face pass off
-        self.small_side = small_side
-        self._data = read_model(Path(model_path or MODEL_PATH), MODEL_SHA256)
+        self._session = runtime.session(Path(model_path or MODEL_PATH), MODEL_SHA256)
         #: 0 turns the second opinion off (for measuring it)
         self.confirm_below = CONFIRM_BELOW if confirm_below is None else float(confirm_below)
         self._verifier = BlazeFaceVerifier() if self.confirm_below > self.threshold else None
-
-    def _new_net(self):
-        """A fresh net. OpenCV fixes a net's input shape at its first forward (another shape
-        then gives garbage) and keeps its activations as long as it lives, so each pass,
-        whose tiles share one shape, builds its own (~15 ms) and drops it when done: the
-        memory is free again before the photo is decoded in full and encoded."""
-        import cv2
-
-        return cv2.dnn.readNetFromONNX(np.frombuffer(self._data, np.uint8))
+        #: 0 turns the zoomed pass off; these and ``mirror`` are knobs for measuring
+        self.zoom = zoom
+        self.zoom_from, self.zoom_window, self.zoom_max = ZOOM_FROM, ZOOM_WINDOW, ZOOM_MAX
+        self.zoom_margin = ZOOM_MARGIN
+        #: averaging the heatmaps of the image and its mirror image. Without it the working
+        #: pass costs half (1.7 network MP per 12 MP photo instead of 3.1) but finds fewer
+        #: faces at the same false positives: on WIDER people 0.923 / 0.44 per image against
+        #: 0.936 / 0.43 with it (runs at 0.2 re-scored at 0.21 and 0.22, zoomed pass on)
+        self.mirror = mirror
 
     def detect(self, rgb: np.ndarray) -> list[Face]:
-        """The working-size pass plus a bigger pass that only contributes small faces."""
+        """The working-size pass, and the zoomed pass on the small boxes it doubted."""
         h, w = rgb.shape[:2]
         if h == 0 or w == 0:
             return []
-        faces = self._working_size(rgb)
-        if self.small_side:
-            # measured in working pixels: "small" the way the first pass saw the face
-            f = self._work_scale(rgb)
-            # boxes the first pass would call noise (thinner than _MIN_SIDE) are dropped too:
-            # blown up 1.6x, a tiny or blank image otherwise yields a sliver
-            faces += [face for face in self._unmirrored(rgb, self.small_side, SMALL_MAX_UPSCALE, _SMALL_OVERLAP)
-                      if _MIN_SIDE <= min(face.box[2:]) * f and face.box[3] * f < SMALL_FACE]
+        if not self.zoom:
+            return self._settled(rgb, self._working_size(rgb, self.threshold))
+        f = self._work_scale(rgb)
+        found = self._working_size(rgb, min(self.threshold, self.zoom_from))
+        faces = [face for face in found if face.score >= self.threshold]
+        faces += self._zoomed(rgb, [face for face in found
+                                    if face.score < self.threshold and face.box[3] * f < ZOOM_FACE])
         return self._settled(rgb, faces)
 
     def detect_once(self, rgb: np.ndarray) -> list[Face]:
-        """One pass at the working size (thorough mode's tiles already see small faces big)."""
+        """The working-size pass alone (for thorough mode's turned images)."""
         if rgb.shape[0] == 0 or rgb.shape[1] == 0:
             return []
-        return self._settled(rgb, self._working_size(rgb))
+        return self._settled(rgb, self._working_size(rgb, self.threshold))
 
-    def _working_size(self, rgb: np.ndarray) -> list[Face]:
-        """The pass at the working size. When it had to be tiled, a face bigger than the
-        tiles' overlap may be cut by every tile; a whole-image pass at COARSE_SIDE, where it
-        is big, supplies those."""
-        faces = self.detect_at(rgb, self.work_side)
+    def _working_size(self, rgb: np.ndarray, threshold: float) -> list[Face]:
+        """The pass at the working size, boxes scoring ``threshold`` or more. When it had to
+        be tiled, a face bigger than the tiles' overlap may be cut by every tile; a
+        whole-image pass at COARSE_SIDE, where it is big, supplies those."""
+        if self.mirror:
+            faces = self.detect_at(rgb, self.work_side, threshold=threshold)
+        else:
+            faces = self._unmirrored(rgb, self.work_side, MAX_UPSCALE, _OVERLAP, threshold)
         h, w = rgb.shape[:2]
         f = self._work_scale(rgb)
         if not _fits(round(w * f), round(h * f)):
-            faces += [face for face in self._unmirrored(rgb, COARSE_SIDE, MAX_UPSCALE, _OVERLAP)
+            faces += [face for face in self._unmirrored(rgb, COARSE_SIDE, MAX_UPSCALE, _OVERLAP, self.threshold)
                       if min(face.box[2:]) * f >= _OVERLAP / 2]
         return faces
+
+    def _zoomed(self, rgb: np.ndarray, candidates: list[Face]) -> list[Face]:
+        """Small faces in windows around ``candidates``, seen ZOOM times bigger than the
+        working-size pass saw them."""
+        import cv2
+
+        h, w = rgb.shape[:2]
+        f = self._work_scale(rgb)
+        side = self.zoom_window / f  # the window's side in image pixels
+        margin = ZOOM_FACE / f  # a window covers the candidates this far inside its edges
+        windows: list[tuple[int, int, int, int]] = []
+        for face in sorted(candidates, key=lambda face: -face.score):
+            x, y, bw, bh = face.box
+            cx, cy = x + bw / 2, y + bh / 2
+            if any(wx + margin <= cx <= wx + ww - margin and wy + margin <= cy <= wy + wh - margin
+                   for wx, wy, ww, wh in windows):
+                continue
+            x0, y0 = int(max(0, min(cx - side / 2, w - side))), int(max(0, min(cy - side / 2, h - side)))
+            windows.append((x0, y0, min(w, round(side)), min(h, round(side))))
+            if len(windows) == self.zoom_max:
+                break
+        found = []
+        z = f * self.zoom
+        for x0, y0, ww, wh in windows:
+            nw, nh = max(1, round(ww * z)), max(1, round(wh * z))
+            crop = cv2.resize(rgb[y0:y0 + wh, x0:x0 + ww], (nw, nh),
+                              interpolation=cv2.INTER_AREA if z < 1 else cv2.INTER_LINEAR)
+            inner = (x0 > 0, y0 > 0, x0 + ww < w, y0 + wh < h)
+            cut = self.threshold + self.zoom_margin + _UNMIRRORED_BIAS
+            for face in _forward(self._session, crop, cut, False):
+                if _touches(face.box, nw, nh, inner):
+                    continue
+                bx, by, bw, bh = face.box
+                face = Face((round(x0 + bx / z), round(y0 + by / z), round(bw / z), round(bh / z)),
+                            face.score - _UNMIRRORED_BIAS)
+                if face.box[3] * f < ZOOM_FACE and min(face.box[2:]) * f >= _MIN_SIDE / self.zoom:
+                    found.append(face)
+        return found
 
     def _settled(self, rgb: np.ndarray, faces: list[Face]) -> list[Face]:
         """The passes merged, parts of faces dropped, doubtful boxes put to the verifier."""
@@ -149,9 +198,10 @@ class CenterFaceDetector:
         """The first pass's scale: a box's side times this is its size in working pixels."""
         return _factor(*rgb.shape[:2], self.work_side, MAX_UPSCALE)
 
-    def _unmirrored(self, rgb: np.ndarray, side: int, max_upscale: float, overlap: int) -> list[Face]:
+    def _unmirrored(self, rgb: np.ndarray, side: int, max_upscale: float, overlap: int,
+                    threshold: float) -> list[Face]:
         """A pass without the mirror, its scores lowered by _UNMIRRORED_BIAS to share the threshold."""
-        found = self.detect_at(rgb, side, max_upscale, self.threshold + _UNMIRRORED_BIAS,
+        found = self.detect_at(rgb, side, max_upscale, threshold + _UNMIRRORED_BIAS,
                                mirror=False, overlap=overlap)
         return [Face(face.box, face.score - _UNMIRRORED_BIAS) for face in found]
 
@@ -172,9 +222,9 @@ class CenterFaceDetector:
         interp = cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR
         small = cv2.resize(rgb, (nw, nh), interpolation=interp) if (nw, nh) != (w, h) else rgb
         threshold = self.threshold if threshold is None else threshold
-        faces, net = [], self._new_net()
+        faces = []
         for x0, y0, tw, th in tiles(nw, nh, overlap):
-            found = _forward(net, small[y0:y0 + th, x0:x0 + tw], threshold, mirror)
+            found = _forward(self._session, small[y0:y0 + th, x0:x0 + tw], threshold, mirror)
             # a box reaching a tile edge inside the image is a face cut by the tile: it is
             # whole in the neighbouring tile when smaller than the overlap
             inner = (x0 > 0, y0 > 0, x0 + tw < nw, y0 + th < nh)
@@ -186,24 +236,19 @@ class CenterFaceDetector:
         return [face.scaled(w / nw, h / nh) for face in faces]
 
 
-def _forward(net, tile: np.ndarray, threshold: float, mirror: bool) -> list[Face]:
+def _forward(session, tile: np.ndarray, threshold: float, mirror: bool) -> list[Face]:
     """Faces in one tile (RGB uint8), in its pixels."""
     th, tw = tile.shape[:2]
     # pad (not stretch) to multiples of 32 so faces keep their aspect ratio
-    ph, pw = _up32(th), _up32(tw)
-    canvas = np.zeros((ph, pw, 3), np.float32)
-    canvas[:th, :tw] = tile
+    blob = np.zeros((1, 3, _up32(th), _up32(tw)), np.float32)
+    blob[0, :, :th, :tw] = tile.transpose(2, 0, 1)
     # averaging the heatmaps of the image and its mirror image cuts false positives more
     # than it costs recall (measured); boxes come from the unmirrored one. The two go
     # through one after the other, not as a batch of two: half the memory, same time
-    blob = np.ascontiguousarray(canvas.transpose(2, 0, 1)[None])
-    net.setInput(blob)
-    heat, scale, offset, _ = (output.copy() for output in net.forward(list(_OUTPUTS)))
+    heat, scale, offset = session.run(_OUTPUTS, {_INPUT: blob})
     if mirror:
-        net.setInput(np.ascontiguousarray(blob[:, :, :, ::-1]))
-        # all outputs again: after a forward of all four, OpenCV computes a lone output
-        # wrongly (measured: heatmap off by up to 0.66)
-        heat = (heat + net.forward(list(_OUTPUTS))[0][:, :, :, ::-1]) / 2
+        mirrored = session.run(_OUTPUTS[:1], {_INPUT: np.ascontiguousarray(blob[:, :, :, ::-1])})[0]
+        heat = (heat + mirrored[:, :, :, ::-1]) / 2
     return _decode(heat[0, 0], scale[0], offset[0], threshold, tw, th)
 
 

@@ -11,9 +11,16 @@ from ..errors import ModelError
 MODELS = Path(__file__).with_name("models")
 
 
-@lru_cache(maxsize=4)
+def engine_error(message: str, fix: str, path: Path | None = None) -> ModelError:
+    """A ModelError whose fix is not the default "reinstall photoguard" (one line: a library's
+    own message may span several)."""
+    error = ModelError(" ".join(message.split()), path)
+    error.fix = fix
+    return error
+
+
 def read_model(path: Path, sha256: str) -> bytes:
-    """The model file's bytes, read and checked once per process."""
+    """The model file's bytes, checked against their known hash."""
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -21,3 +28,11 @@ def read_model(path: Path, sha256: str) -> bytes:
     if hashlib.sha256(data).hexdigest() != sha256:
         raise ModelError(f"face model damaged (sha256 mismatch): {path}", path)
     return data
+
+
+@lru_cache(maxsize=8)
+def checked_model(path: Path, sha256: str) -> Path:
+    """``path``, once its file has been checked (once per process). For engines that load the
+    file themselves: the bytes are not kept (a worker's memory is counted)."""
+    read_model(path, sha256)
+    return path

@@ -1,9 +1,11 @@
-"""Thorough mode: extra passes over tiles and rotated copies, merged with NMS.
+"""Thorough mode: the engine's own passes plus passes over the image turned 90° and 270°,
+merged with NMS. They find faces lying sideways (babies, photos taken sideways whose
+orientation tag was lost), which the engines, trained on upright faces, mostly miss.
 
-Works with any engine whose ``detect`` scales its input to a fixed working size: a tile,
-being smaller than the photo, is then seen at a higher resolution, which finds small faces
-in group photos. The 90° and 270° passes find faces lying sideways (babies, photos taken
-sideways whose orientation tag was lost).
+Earlier versions also ran the engine on four overlapping tiles enlarged to the working size,
+for small faces in group photos: 2.3 times the default's network work per 12 MP photo. The
+default's zoomed small-face pass (centerface.ZOOM) now looks at those faces, so thorough keeps
+its budget for the turned passes.
 """
 
 from __future__ import annotations
@@ -13,26 +15,9 @@ import numpy as np
 from .base import Face, FaceDetector
 from .nms import nms_faces
 
-#: tiles per side; each tile covers this share of the side, so neighbours overlap
-_GRID = 2
-_TILE_SHARE = 0.6
-#: images whose longer side is below this gain nothing from tiling (the engine upscales them)
-_MIN_TILED_SIDE = 400
-#: tile faces must beat the engine's threshold by this much: on WIDER people turned 90°,
-#: the tiles at the plain threshold added no recall and 0.2 false positives per image
-#: (0.927 recall / 1.08 FP vs 0.927 / 0.91 with this margin)
-_TILE_MARGIN = 0.1
-#: merging: boxes mostly inside a better box are pieces of the same face (cut by a tile)
+#: merging: boxes mostly inside a better box are pieces of the same face
 _MERGE_IOU = 0.3
 _MERGE_CONTAIN = 0.7
-
-
-def tiles(height: int, width: int, grid: int = _GRID, share: float = _TILE_SHARE):
-    """(x, y, w, h) of overlapping tiles covering the image."""
-    tw, th = max(1, round(width * share)), max(1, round(height * share))
-    xs = np.linspace(0, width - tw, grid).round().astype(int)
-    ys = np.linspace(0, height - th, grid).round().astype(int)
-    return [(int(x), int(y), tw, th) for y in ys for x in xs]
 
 
 def unrotate(face: Face, k: int, height: int, width: int) -> Face:
@@ -48,7 +33,7 @@ def unrotate(face: Face, k: int, height: int, width: int) -> Face:
 
 
 class ThoroughDetector:
-    """Wraps an engine: full image, tiles, and 90°/270° rotations, merged."""
+    """Wraps an engine: its full detection, plus the 90° and 270° turns, merged."""
 
     def __init__(self, inner: FaceDetector):
         self.inner = inner
@@ -57,25 +42,9 @@ class ThoroughDetector:
     def detect(self, rgb: np.ndarray) -> list[Face]:
         h, w = rgb.shape[:2]
         faces = list(self.inner.detect(rgb))
-        # tiles and rotations get one pass each: the tiles already see small faces enlarged,
-        # and an engine's own small-face pass would double the cost of the 6 extra passes
+        # the turns get one pass each at the working size: an engine's extra small-face
+        # passes would double their cost
         once = getattr(self.inner, "detect_once", self.inner.detect)
-        if max(h, w) >= _MIN_TILED_SIDE:
-            import cv2
-
-            cut = getattr(self.inner, "threshold", 0) + _TILE_MARGIN
-            for tx, ty, tw, th in tiles(h, w):
-                tile = rgb[ty:ty + th, tx:tx + tw]
-                # engines cap upscaling, so enlarge small tiles here: up to 2x, and no
-                # further than the engine's working size (a 12 MP tile is big enough)
-                work = getattr(self.inner, "work_side", 2 * max(tw, th))
-                f = min(2.0, work / max(tw, th))
-                if f > 1:
-                    tile = cv2.resize(tile, (round(tw * f), round(th * f)), interpolation=cv2.INTER_LINEAR)
-                for face in once(tile):
-                    x, y, bw, bh = face.scaled(tw / tile.shape[1], th / tile.shape[0]).box
-                    if face.score >= cut:
-                        faces.append(Face((x + tx, y + ty, bw, bh), face.score))
         for k in (1, 3):
             rotated = np.ascontiguousarray(np.rot90(rgb, k))
             faces += [unrotate(f, k, h, w) for f in once(rotated)]
