@@ -44,7 +44,7 @@ detection_options = _group(
         click.option("--threshold", type=click.FloatRange(0, 1), default=None,
                      help="Score a detection needs to count as a face (lower finds more). Default: the engine's measured one."),
         click.option("--thorough", is_flag=True,
-                     help="Extra passes for small faces in group photos and for sideways faces (slower)."),
+                     help="Extra passes over the photo turned 90° and 270°, for sideways faces (slower)."),
         click.option("--no-faces", "no_faces", is_flag=True, help="Do not look for faces: metadata only."),
         click.option("-j", "--jobs", type=click.IntRange(1), default=None,
                      help="Worker processes. Default: the number of CPUs."),
@@ -223,7 +223,8 @@ def scan(paths, **common):
 
     Reads only; writes nothing.
     """
-    options = _options(common)
+    with _reported_errors():
+        options = _options(common)
     from . import batch, pipeline, report, walk
 
     with _reported_errors():
@@ -243,9 +244,16 @@ def scan(paths, **common):
 
 
 def _options(common: dict, **specific) -> Options:
-    return Options(detector=common["detector"], threshold=common["threshold"], thorough=common["thorough"],
-                   faces=not common["no_faces"], max_pixels=common["max_pixels"],
-                   max_seconds=common["max_seconds"], **specific)
+    """The options of a command, once its face detector is known to be able to run: a damaged
+    model or a missing engine stops the run before any work (ModelError, exit 2)."""
+    options = Options(detector=common["detector"], threshold=common["threshold"], thorough=common["thorough"],
+                      faces=not common["no_faces"], max_pixels=common["max_pixels"],
+                      max_seconds=common["max_seconds"], **specific)
+    if options.faces:
+        from .detect import check_engine
+
+        check_engine(options.detector)
+    return options
 
 
 def _workers(common: dict) -> int:

@@ -77,8 +77,10 @@ def prepare(client, function, options: Options):
 
 def _ready(options: Options) -> None:
     from . import batch, pipeline
+    from .detect import check_engine
 
     if options.faces:
+        check_engine(options.detector)
         batch.one_thread_each()
         pipeline.get_detector(options)
 

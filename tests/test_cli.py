@@ -242,3 +242,16 @@ def test_rename_gives_neutral_names_mapped_in_json(tmp_path, fake_detector):
         assert "Emma" not in item["output"] and "2024" not in item["output"]
     again = run("clean", folder, "-o", tmp_path / "out2", "--rename", "--json")
     assert sorted(Path(i["output"]).name for i in json_lines(again.stdout)) == names
+
+
+@pytest.mark.parametrize("command", ["clean", "scan", "review"])
+def test_a_damaged_model_stops_the_run_before_any_work(tmp_path, monkeypatch, command):
+    from photoguard.detect import centerface
+
+    monkeypatch.setattr(centerface, "MODEL_SHA256", "0" * 64)
+    folder = photo_folder(tmp_path)
+    result = run(command, folder, "-o", tmp_path / "out") if command != "scan" else run(command, folder)
+    assert result.exit_code == 2
+    (line,) = result.stderr.splitlines()
+    assert "damaged" in line and "reinstall photoguard" in line
+    assert not (tmp_path / "out").exists() and result.stdout == ""
