@@ -77,7 +77,8 @@ def _animation(image: Image.Image, path: Path, max_pixels: int) -> Sequence:
     for index in range(first, image.n_frames):
         picture.seek(image, index, path)
         frame = image.convert("RGBA")  # the whole canvas as shown, not the part this frame changed
-        frame.info["icc_profile"] = profile
+        if profile:
+            frame.info["icc_profile"] = profile
         frames.append(picture.upright(picture.to_srgb(frame, path), path, turn))
         durations.append(round(image.info.get("duration", 0)))
     if all(frame.getchannel("A").getextrema()[0] == 255 for frame in frames):

@@ -162,7 +162,8 @@ def _clean_frames(src: Path, dst: Path, data: bytes, image: Image.Image, handler
     frames.obscure(sequence, found, options.mode, options.mask_scale)
     out_handler = BY_NAME[output_format(handler.name, options.output_format)]
     kept, left_out = frames.left_out(frames.without_repeats(sequence), out_handler.holds)
-    clean = [frame.convert(out_handler.writable_mode(frame.mode)) for frame in kept.frames]
+    clean = [frame if frame.mode == out_handler.writable_mode(frame.mode) else
+             frame.convert(out_handler.writable_mode(frame.mode)) for frame in kept.frames]
     several = kept if len(clean) > 1 else None
     timing = out_handler.stored_timing(kept.timing) if several and kept.timing else None
     write_atomically(

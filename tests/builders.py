@@ -297,3 +297,34 @@ def heic_with_depth_map() -> bytes:
                 meta[at : at + 4] = struct.pack(">I", struct.unpack(">I", meta[at : at + 4])[0] + shift)
             at += 8
     return data[:ftyp_end] + bytes(meta) + data[meta_end:]
+
+
+def _gif_image(image: Image.Image) -> tuple[bytes, bytes]:
+    """The colour table and the image data (LZW code size and sub-blocks) Pillow writes for ``image``."""
+    out = io.BytesIO()
+    image.save(out, "GIF")
+    data = out.getvalue()
+    start = pos = 13 + 3 * 2 ** ((data[10] & 7) + 1)
+    while data[pos] == 0x21:  # extensions before the image: skip their sub-blocks
+        pos += 2
+        while data[pos]:
+            pos += 1 + data[pos]
+        pos += 1
+    return data[13:start], data[pos + 10 : -1]
+
+
+def gif_with_local_palettes() -> bytes:
+    """Two frames of 120x90, each with 256 colours of its own: the second redraws the right half
+    in a colour table of its own, so the frame shown holds more than 256 colours."""
+    left = picture((120, 90)).quantize(256, dither=Image.Dither.NONE)
+    right = np.asarray(picture((60, 90), seed=5)).copy()
+    right[..., 0] = 255 - right[..., 0]
+    right = Image.fromarray(right).quantize(256, dither=Image.Dither.NONE)
+    (table, data), (local_table, local_data) = _gif_image(left), _gif_image(right)
+    size = (len(table) // 3).bit_length() - 2  # a table holds 2 ** (size + 1) colours
+    control = b"\x21\xf9\x04\x04\x0a\x00\x00\x00"  # keep the frame, 100 ms
+    return (b"GIF89a" + struct.pack("<HHBBB", 120, 90, 0x80 | (7 << 4) | size, 0, 0) + table
+            + b"\x21\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00"
+            + control + b"\x2c" + struct.pack("<HHHHB", 0, 0, 120, 90, 0) + data
+            + control + b"\x2c" + struct.pack("<HHHHB", 60, 0, 60, 90, 0x80 | size) + local_table + local_data
+            + b"\x3b")

@@ -311,3 +311,21 @@ def test_real_face_is_obscured_in_an_animation(tmp_path):
         edges = [np.diff(p[inner][..., :3].mean(axis=2), axis=1).ravel() for p in (a, b)]
         assert abs(np.corrcoef(*edges)[0, 1]) < 0.2, f"frame {index}: the face's edges are in the copy"
         assert worst(a[300:], b[300:]) <= TOLERANCE
+
+
+def test_gif_frames_with_palettes_of_their_own_are_kept_exactly(tmp_path):
+    source = builders.gif_with_local_palettes()
+    before = decoded(source)[0]
+    assert len(np.unique(before[1].reshape(-1, 4), axis=0)) > 256
+    _, out = clean(tmp_path, source, ".gif")
+    assert max(worst(a, b) for a, b in zip(before, decoded(out)[0])) == 0
+
+
+def test_apng_still_for_old_viewers_is_left_out_and_said(tmp_path):
+    still = builders.picture(seed=9).convert("RGBA")
+    data = io.BytesIO()
+    still.save(data, "PNG", save_all=True, append_images=builders.frames(4, marked=()), default_image=True,
+               duration=[10, 20, 30, 40])
+    result, out = clean(tmp_path, data.getvalue(), ".png")
+    assert result.dropped == ["1 still picture shown only where the animation does not play"]
+    assert decoded(out)[1] == [10, 20, 30, 40]

@@ -105,7 +105,10 @@ class FormatHandler(ABC):
 
 def fresh(image: Image.Image) -> Image.Image:
     """A plain copy: Pillow carries info keys (comment, icc_profile) and, for TIFF, the source's
-    tags (ImageDescription, Software...) over from an opened file when saving."""
+    tags (ImageDescription, Software...) over from an opened file when saving. A plain image
+    with no info carries nothing: it is used as it is (an animation's frames, memory saved)."""
+    if type(image) is Image.Image and not image.info:
+        return image
     copy = image.copy()
     copy.info = {}
     return copy

@@ -86,7 +86,7 @@ class GifHandler(FormatHandler):
         transparent = any(frame.mode == "RGBA" and frame.getchannel("A").getextrema()[0] < 128
                           for frame in frames)
         if frames[0].mode != "L":
-            frames = [indexed(frame, transparent) for frame in frames]
+            frames = _indexed_frames(frames, transparent)
         options = {}
         if len(frames) > 1:
             # whole frames: where a pixel may turn transparent, each is cleared before the next
@@ -102,6 +102,24 @@ class GifHandler(FormatHandler):
 
     def stored_timing(self, timing: Timing) -> Timing:
         return Timing(tuple(d // _TICK_MS * _TICK_MS for d in timing.durations), timing.loop)
+
+
+def _indexed_frames(frames: list[Image.Image], transparent: bool) -> list[Image.Image]:
+    """Each frame as a palette image. In an opaque animation, a frame with more than 256
+    colours (a GIF's frames each bring their own palette, and a frame shows several) keeps
+    only the pixels that changed since the frame before, the rest transparent: those few
+    colours fit a palette exactly, and the frame before shows through the rest."""
+    out, previous = [], None
+    for frame in frames:
+        pixels = np.asarray(frame)
+        if not transparent and previous is not None and len(np.unique(palette.packed(pixels))) > 256:
+            unchanged = (pixels == previous).all(axis=-1)
+            changes = np.dstack([pixels, np.where(unchanged, 0, 255).astype(np.uint8)])
+            out.append(indexed(Image.fromarray(changes, "RGBA"), True))
+        else:
+            out.append(indexed(frame, transparent))
+        previous = pixels
+    return out
 
 
 def indexed(frame: Image.Image, transparent: bool) -> Image.Image:
