@@ -329,3 +329,9 @@ def test_apng_still_for_old_viewers_is_left_out_and_said(tmp_path):
     result, out = clean(tmp_path, data.getvalue(), ".png")
     assert result.dropped == ["1 still picture shown only where the animation does not play"]
     assert decoded(out)[1] == [10, 20, 30, 40]
+
+
+def test_a_tiffs_second_page_is_not_taken_for_a_thumbnail(tmp_path):
+    path = tmp_path / "pages.tif"
+    path.write_bytes(builders.pages())
+    assert "thumbnail" not in scan_file(path, NO_FACES).metadata.kinds
