@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from PIL import Image
@@ -22,12 +23,18 @@ from .detect.base import Face
 from .formats import Container, Timing
 from .formats.tiff import NEW_SUBFILE_TYPE, is_reduced
 from .obscure import obscure_in_place
+from .regions import iou
 
 #: formats whose frames are an animation (HEIF's several pictures are not: see ``dropped``)
 ANIMATED = frozenset({"GIF", "WEBP", "PNG", "AVIF"})
-#: faces are looked for on every this-many-th frame of an animation (and on its last); tracks
-#: carry them to the frames in between. Measured by bench/animation_faces.py.
+#: faces are looked for on every this-many-th frame of an animation (and on its last), and on
+#: the frames between two of those that do not show the SAME_FACE_IOU faces; tracks carry them
+#: to the other frames. bench/animation_faces.py on 24 pan-and-zoom animations of WIDER photos:
+#: 96.9 % of face-frames covered (every frame looked at: 96.6 %), with the detector run on 59 %
+#: of the frames (71 % when the pan is twice as fast); every 3rd frame alone: 95.9 and 89.8 %
 DETECT_EVERY = 3
+#: two sampled frames show the same faces when each box overlaps one of the other this much
+SAME_FACE_IOU = 0.5
 #: the MPO index: one entry per picture, the primary first
 _MP_ENTRIES = 0xB002
 #: Pillow's names for the MPO picture types that are other pictures (not previews, nor
@@ -103,10 +110,27 @@ def find_faces(sequence: Sequence, detector) -> list[list[Face]]:
     """The faces to obscure in each frame or page."""
     if sequence.kind == "pages":
         return [detector.detect(_rgb(page)) for page in sequence.frames]
-    count = len(sequence.frames)
-    found = {index: detector.detect(_rgb(sequence.frames[index]))
-             for index in tracks.sampled_frames(count, DETECT_EVERY)}
-    return tracks.faces_by_frame(found, count, DETECT_EVERY, sequence.frames[0].size)
+    return spread(len(sequence.frames), sequence.frames[0].size,
+                  lambda index: detector.detect(_rgb(sequence.frames[index])))
+
+
+def spread(count: int, size: tuple[int, int], detect_at: Callable[[int], list[Face]],
+           every: int = DETECT_EVERY) -> list[list[Face]]:
+    """The faces to obscure in each of ``count`` frames, from ``detect_at(index)`` run on every
+    ``every``-th frame, and on the frames between two of those whose faces differ (a face came,
+    went or moved): that is where a face held from a neighbour would not cover it."""
+    found = {index: detect_at(index) for index in tracks.sampled_frames(count, every)}
+    sampled = sorted(found)
+    for before, after in zip(sampled, sampled[1:]):
+        if after - before > 1 and not _same_faces(found[before], found[after]):
+            found.update((index, detect_at(index)) for index in range(before + 1, after))
+    return tracks.faces_by_frame(found, count, every, size)
+
+
+def _same_faces(a: list[Face], b: list[Face]) -> bool:
+    """Each face of one list overlaps one of the other by SAME_FACE_IOU or more, and back."""
+    return len(a) == len(b) and all(any(iou(x.box, y.box) >= SAME_FACE_IOU for y in b) for x in a) \
+        and all(any(iou(x.box, y.box) >= SAME_FACE_IOU for x in a) for y in b)
 
 
 def _rgb(frame: Image.Image) -> np.ndarray:
