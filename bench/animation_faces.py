@@ -4,20 +4,22 @@
 Builds animations by panning and zooming slowly across photos of a face set (SETDIR, e.g.
 faces-dev/wider_people: images/ and gt.json), the way the video-faces-dev clips are made, so
 that faces move, change size and leave the frame; the face boxes follow the pan and zoom.
-Runs photoguard's detector on every frame once, then, for each step k, gives frames.spread
-(what frames.find_faces runs) the detections of the frames it asks for: every k-th, and those
-between two whose faces differ. A face (10 px tall or more, more than half
-inside the frame) counts as covered in a frame when the obscuring ellipses cover 90 % of its
-box. Prints, for each speed and k: face-frames covered, faces exposed in one frame or more,
-the longest run of frames a face is exposed, detector runs, and the share of the picture
-obscured.
+Runs photoguard's detector on every frame once, then, for each step k (and each value of
+frames.SAME_FACE_IOU given with --same), gives frames.spread, what frames.find_faces runs, the
+detections of the frames it asks for: every k-th, and those between two whose faces differ.
+A face (10 px tall or more, more than half inside the frame) counts as covered in a frame when
+the obscuring ellipses cover 90 % of its box. Prints, for a slow pan over --frames frames and
+the same pan over half as many, and for each k: face-frames covered, faces exposed in one frame
+or more, the longest run of frames a face is exposed, detector runs, and the share of the
+picture obscured.
 
---cost: times, side by side in one process, cleaning one animation of --cost-frames frames
-(an animated WebP) against cleaning the same frames as that many single JPEG photos, with
-photoguard's own step (frames.DETECT_EVERY). Timings are noisy on a shared machine: the ratio
+--cost: instead, times side by side in one process cleaning one animation of --cost-frames frames
+(an animated WebP of a slow pan, faces included) against cleaning the same frames as that many
+single JPEG photos, with photoguard's own settings. Timings are noisy on a shared machine: the ratio
 is what to read.
 
-    python bench/animation_faces.py ../shared/faces-dev/wider_people [--animations 24] [--cost]
+    python bench/animation_faces.py ../shared/faces-dev/wider_people [--animations 24] [--frames 30]
+    python bench/animation_faces.py ../shared/faces-dev/wider_people --cost [--cost-frames 100]
 """
 
 from __future__ import annotations
@@ -136,7 +138,7 @@ def main() -> None:
     parser.add_argument("--same", default=str(frames.SAME_FACE_IOU),
                         help="values of frames.SAME_FACE_IOU to compare (overlap under which the frames "
                              "between two sampled ones are looked at too)")
-    parser.add_argument("--cost", action="store_true", help="also time an animation against single photos")
+    parser.add_argument("--cost", action="store_true", help="instead, time an animation against single photos")
     parser.add_argument("--cost-frames", type=int, default=100)
     args = parser.parse_args()
     size = tuple(int(v) for v in args.size.split("x"))
@@ -144,6 +146,9 @@ def main() -> None:
     truth_all = json.loads((args.set / "gt.json").read_text())["images"]
     names = [n for n in sorted(truth_all) if truth_all[n]]
     chosen = names[:: max(1, len(names) // args.animations)][: args.animations]
+    if args.cost:
+        cost(args, size, chosen[0], truth_all)
+        return
     detector = pipeline.get_detector(Options())
     print(f"{len(chosen)} photos of {args.set.name}, frames {size[0]}x{size[1]}, faces {MIN_HEIGHT} px or taller, "
           f"covered when the ellipses cover {COVERED:.0%} of the box; photoguard's step "
@@ -169,8 +174,6 @@ def main() -> None:
               f"{'detector runs':>14} {'obscured':>9}")
         for k, same in steps:
             print(tallies[k, same].line(k, same))
-    if args.cost:
-        cost(args, size, chosen[0], truth_all)
 
 
 def cost(args, size, name: str, truth_all) -> None:
