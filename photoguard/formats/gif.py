@@ -86,7 +86,9 @@ class GifHandler(FormatHandler):
         transparent = any(frame.mode == "RGBA" and frame.getchannel("A").getextrema()[0] < 128
                           for frame in frames)
         if frames[0].mode != "L":
-            frames = _indexed_frames(frames, transparent)
+            # an opaque animation's frame may draw only what changed since the one before
+            before = [None] + [None if transparent else np.asarray(frame)[..., :3] for frame in frames[:-1]]
+            frames = [indexed(frame, transparent, previous) for frame, previous in zip(frames, before)]
         options = {}
         if len(frames) > 1:
             # whole frames: where a pixel may turn transparent, each is cleared before the next
@@ -104,33 +106,24 @@ class GifHandler(FormatHandler):
         return Timing(tuple(d // _TICK_MS * _TICK_MS for d in timing.durations), timing.loop)
 
 
-def _indexed_frames(frames: list[Image.Image], transparent: bool) -> list[Image.Image]:
-    """Each frame as a palette image. In an opaque animation, a frame with more than 256
-    colours (a GIF's frames each bring their own palette, and a frame shows several) keeps
-    only the pixels that changed since the frame before, the rest transparent: those few
-    colours fit a palette exactly, and the frame before shows through the rest."""
-    out, previous = [], None
-    for frame in frames:
-        pixels = np.asarray(frame)
-        if not transparent and previous is not None and len(np.unique(palette.packed(pixels))) > 256:
-            unchanged = (pixels == previous).all(axis=-1)
-            changes = np.dstack([pixels, np.where(unchanged, 0, 255).astype(np.uint8)])
-            out.append(indexed(Image.fromarray(changes, "RGBA"), True))
-        else:
-            out.append(indexed(frame, transparent))
-        previous = pixels
-    return out
-
-
-def indexed(frame: Image.Image, transparent: bool) -> Image.Image:
+def indexed(frame: Image.Image, transparent: bool, previous: np.ndarray | None = None) -> Image.Image:
     """``frame`` (RGB or RGBA) as a palette image, colours exact when it has at most 256 (255
-    and a transparent index when ``transparent``). A frame with more (composed from several
-    local palettes) keeps its most used colours exactly; the rest take the nearest of those.
-    Pixels less than half opaque become the transparent index."""
+    and a transparent index when ``transparent``). Pixels less than half opaque become the
+    transparent index.
+
+    A frame with more colours (a GIF's frames each bring their own palette, and a frame shows
+    several) keeps, when the ``previous`` frame of an opaque animation is given, only the pixels
+    that changed since, the rest transparent: those few colours fit exactly, and the frame
+    before shows through the rest. Otherwise its most used colours are kept exactly, and the
+    other pixels take the nearest of those.
+    """
     pixels = np.asarray(frame.convert("RGBA"))
     clear = pixels[..., 3] < 128
     colour = palette.packed(pixels[..., :3])
     colours, counts = np.unique(colour[~clear], return_counts=True)
+    if len(colours) > 256 and previous is not None:
+        clear, transparent = (pixels[..., :3] == previous).all(axis=-1), True
+        colours, counts = np.unique(colour[~clear], return_counts=True)
     room = 255 if transparent else 256
     if len(colours) > room:
         colours = np.sort(colours[np.argsort(-counts, kind="stable")[:room]])
