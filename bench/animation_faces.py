@@ -6,17 +6,17 @@ faces-dev/wider_people: images/ and gt.json), the way the video-faces-dev clips 
 that faces move, change size and leave the frame; the face boxes follow the pan and zoom.
 Runs photoguard's detector on every frame once, then, for each step k (and each value of
 frames.SAME_FACE_IOU given with --same), gives frames.spread, what frames.find_faces runs, the
-detections of the frames it asks for: every k-th, and those between two whose faces differ.
-A face (10 px tall or more, more than half inside the frame) counts as covered in a frame when
-the obscuring ellipses cover 90 % of its box. Prints, for a slow pan over --frames frames and
-the same pan over half as many, and for each k: face-frames covered, faces exposed in one frame
-or more, the longest run of frames a face is exposed, detector runs, and the share of the
-picture obscured.
+detections of the frames it asks for: every k-th, and those between two whose faces differ
+(--same none: every k-th frame alone, spread by tracks). A face (10 px tall or more, more than
+half inside the frame) counts as covered in a frame when the obscuring ellipses cover 90 % of
+its box. Prints, for a slow pan over --frames frames and the same pan over half as many, and
+for each k: face-frames covered, faces exposed in one frame or more, the longest run of frames
+a face is exposed, detector runs, and the share of the picture obscured.
 
---cost: instead, times side by side in one process cleaning one animation of --cost-frames frames
-(an animated WebP of a slow pan, faces included) against cleaning the same frames as that many
-single JPEG photos, with photoguard's own settings. Timings are noisy on a shared machine: the ratio
-is what to read.
+--cost: instead, times side by side in one process cleaning one animation of --cost-frames
+frames (an animated WebP of a slow pan, faces included) against cleaning the same frames as that
+many single JPEG photos, with photoguard's own settings. Timings are noisy on a shared machine:
+the ratio is what to read.
 
     python bench/animation_faces.py ../shared/faces-dev/wider_people [--animations 24] [--frames 30]
     python bench/animation_faces.py ../shared/faces-dev/wider_people --cost [--cost-frames 100]
@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from photoguard import Options, clean_file, frames, pipeline
+from photoguard import Options, clean_file, frames, pipeline, tracks
 from photoguard.detect.base import Face
 from photoguard.obscure import mask_box
 
@@ -123,8 +123,8 @@ class Tally:
         self.runs += runs
         self.masked += [masked_share(masks, size) for masks in masks_by_frame]
 
-    def line(self, k: int, same: float) -> str:
-        return (f"{k:3d} {same:5.2f} {self.covered:8d} / {self.counted:6d} {self.covered / max(1, self.counted):7.2%} "
+    def line(self, k: int, same: float | None) -> str:
+        return (f"{k:3d} {'none' if same is None else f'{same:.2f}':>5} {self.covered:8d} / {self.counted:6d} {self.covered / max(1, self.counted):7.2%} "
                 f"{self.exposed:6d} / {self.faces:5d} {self.longest:12d} {self.runs:14d} {np.mean(self.masked):9.2%}")
 
 
@@ -137,12 +137,13 @@ def main() -> None:
     parser.add_argument("--steps", default="1,2,3,4,5,6,8", help="detection steps k to compare")
     parser.add_argument("--same", default=str(frames.SAME_FACE_IOU),
                         help="values of frames.SAME_FACE_IOU to compare (overlap under which the frames "
-                             "between two sampled ones are looked at too)")
+                             "between two sampled ones are looked at too); 'none': every k-th frame only")
     parser.add_argument("--cost", action="store_true", help="instead, time an animation against single photos")
     parser.add_argument("--cost-frames", type=int, default=100)
     args = parser.parse_args()
     size = tuple(int(v) for v in args.size.split("x"))
-    steps = [(int(k), float(same)) for k in args.steps.split(",") for same in args.same.split(",")]
+    steps = [(int(k), None if same == "none" else float(same))
+             for k in args.steps.split(",") for same in args.same.split(",")]
     truth_all = json.loads((args.set / "gt.json").read_text())["images"]
     names = [n for n in sorted(truth_all) if truth_all[n]]
     chosen = names[:: max(1, len(names) // args.animations)][: args.animations]
@@ -166,8 +167,12 @@ def main() -> None:
                     looked_at.add(index)
                     return detections[index]
 
-                frames.SAME_FACE_IOU = same
-                masks = frames.spread(count, size, detect_at, k)
+                if same is None:  # every k-th frame alone, spread by tracks
+                    sampled = tracks.sampled_frames(count, k)
+                    masks = tracks.faces_by_frame({i: detect_at(i) for i in sampled}, count, k, size)
+                else:
+                    frames.SAME_FACE_IOU = same
+                    masks = frames.spread(count, size, detect_at, k)
                 tallies[k, same].add(truth, masks, size, len(looked_at))
         print(f"\n{speed}: {count} frames per animation, the same pan and zoom")
         print(f"{'k':>3} {'same':>5} {'face-frames covered':>24} {'faces exposed':>16} {'longest run':>12} "
