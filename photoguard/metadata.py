@@ -111,6 +111,8 @@ def _read_metadata(image: Image.Image, containers: list[Container]) -> Metadata:
     if exif and set(exif) != {_T.Orientation}:  # Orientation alone gives nothing away
         kinds.add("exif")
         _read_exif(exif, found, kinds)
+        if image.format == "TIFF" and not any(c.kind == "thumbnail" for c in containers):
+            kinds.discard("thumbnail")  # a TIFF's next directory is a page unless the walker says otherwise
     if image.info.get("xmp"):
         kinds.add("xmp")
     if image.info.get("comment"):

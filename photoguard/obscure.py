@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import palette
 from .detect.base import Face
 
 #: the blurred face keeps about this many samples across the face width, no more
@@ -34,8 +35,42 @@ def obscure(pixels: np.ndarray, faces: list[Face], mode: str, mask_scale: float)
     return out
 
 
-def obscure_in_place(out: np.ndarray, faces: list[Face], mode: str, mask_scale: float) -> None:
-    """Obscure every face in a writable array, saving a copy of a whole photo."""
+def obscure_in_place(out: np.ndarray, faces: list[Face], mode: str, mask_scale: float,
+                     own_colours: bool = False) -> None:
+    """Obscure every face in a writable array, saving a copy of a whole photo.
+
+    ``own_colours``: the picture is drawn in a palette (GIF, palette PNG); the faces are hidden
+    in the colours the rest of it uses, so that a GIF copy needs no new ones and keeps every
+    other pixel exact.
+    """
+    if out.ndim == 3 and out.shape[2] in (2, 4):  # transparency is kept as it was: colours only
+        colours = np.ascontiguousarray(out[..., :-1])
+        obscure_in_place(colours, faces, mode, mask_scale, own_colours)
+        out[..., :-1] = colours
+        return
+    before = out.copy() if own_colours else None
+    _obscure(out, faces, mode, mask_scale)
+    if own_colours:
+        _in_own_colours(before, out)
+
+
+def _in_own_colours(before: np.ndarray, after: np.ndarray) -> None:
+    """Redraw the pixels that changed in the nearest colour that the unchanged ones use, when
+    those are a palette's (at most 256)."""
+    if after.ndim == 2:  # greyscale: 256 levels at most anyway
+        return
+    changed = np.any(before != after, axis=-1)
+    if not changed.any() or changed.all():
+        return
+    colours = np.unique(palette.packed(before[~changed]))
+    if len(colours) > 256:
+        return
+    channels = after.shape[-1]
+    after[changed] = palette.unpacked(colours[palette.nearest(palette.packed(after[changed]), colours, channels)],
+                                      channels)
+
+
+def _obscure(out: np.ndarray, faces: list[Face], mode: str, mask_scale: float) -> None:
     import cv2
 
     height, width = out.shape[:2]

@@ -35,28 +35,41 @@ def open_image(data: bytes, path: Path, max_pixels: int) -> Image.Image:
             image = Image.open(io.BytesIO(data))
     except Exception as exc:  # noqa: BLE001 - Pillow raises many types for bad files
         raise DecodeError(f"cannot read the image: {_reason(exc)}", path) from exc
-    width, height = image.size
-    if width <= 0 or height <= 0:
-        raise DecodeError(f"the image declares an empty size {width}x{height}", path)
-    if width * height > max_pixels:
-        raise ImageTooLarge(
-            f"the image declares {width}x{height} = {width * height / 1e6:.0f} megapixels, "
-            f"more than the limit of {max_pixels / 1e6:.0f}", path)
+    check_size(image.size, max_pixels, path)
     try:
-        frames = getattr(image, "n_frames", 1)  # counting frames parses every directory
+        getattr(image, "n_frames", 1)  # counting frames parses every directory: damage shows here
     except Exception as exc:  # noqa: BLE001
         raise DecodeError(f"cannot read the image's frames: {_reason(exc)}", path) from exc
-    if frames > 1 and image.format != "MPO":
-        # every frame would need its faces obscured; refusing is the safe answer
-        what = {"TIFF": f"a TIFF with {frames} pages", "HEIF": f"a HEIF file holding {frames} pictures",
-                "AVIF": f"an AVIF file holding {frames} pictures"}.get(image.format, f"an animated {image.format} "
-                                                                            f"with {frames} frames")
-        raise UnsafeToClean(f"{what}: only single pictures can be cleaned for now, so no copy was written", path)
     if image.format == "PNG" and _nothing_after_png_data(data):
         # Pillow decodes a whole PNG to look for an eXIf chunk after the image data (0.3 s at
         # 12 MP); when nothing but IEND follows the data, the chunks before it are all there is
         image.getexif = functools.partial(Image.Image.getexif, image)
     return image
+
+
+def check_size(size: tuple[int, int], max_pixels: int, path: Path) -> None:
+    width, height = size
+    if width <= 0 or height <= 0:
+        raise DecodeError(f"the image declares an empty size {width}x{height}", path)
+    check_pixels(width * height, max_pixels, path, f"{width}x{height}")
+
+
+def check_pixels(pixels: int, max_pixels: int, path: Path, what: str) -> None:
+    """Refuse a file that declares more pixels (all its frames or pages together) than ``max_pixels``."""
+    if pixels > max_pixels:
+        raise ImageTooLarge(f"the image declares {what} = {pixels / 1e6:.0f} megapixels, "
+                            f"more than the limit of {max_pixels / 1e6:.0f}", path)
+
+
+def seek(image: Image.Image, index: int, path: Path) -> None:
+    """Go to frame or page ``index`` (0 is the first) and decode it."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            image.seek(index)
+            image.load()
+    except Exception as exc:  # noqa: BLE001
+        raise DecodeError(f"cannot decode frame {index + 1}: {_reason(exc)}", path) from exc
 
 
 def _nothing_after_png_data(data: bytes) -> bool:

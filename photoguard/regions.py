@@ -99,10 +99,16 @@ class Corrections:
 
 def apply(options, data: bytes, faces: list[Face]) -> list[Face]:
     """The pipeline's hook: ``faces`` corrected by ``options.regions`` for the photo ``data``."""
+    return apply_to_frames(options, data, [faces])[0]
+
+
+def apply_to_frames(options, data: bytes, faces_by_frame: list[list[Face]]) -> list[list[Face]]:
+    """The same for every frame or page of the file ``data``: a region applies to all of them."""
     corrections = getattr(options, "regions", None)
     if not corrections:
-        return faces
-    return corrections.faces_for(content_hash(data), faces)
+        return faces_by_frame
+    digest = content_hash(data)
+    return [corrections.faces_for(digest, faces) for faces in faces_by_frame]
 
 
 def iou(a: Box, b: Box) -> float:

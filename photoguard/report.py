@@ -33,7 +33,8 @@ def faces_json(faces) -> list[dict]:
 def result_json(result: Result) -> str:
     return json.dumps({
         "input": _path(result.input), "output": _path(result.output), "status": result.status,
-        "faces": faces_json(result.faces), "removed": result.removed, "error": result.error,
+        "faces": faces_json(result.faces), "removed": result.removed, "dropped": result.dropped,
+        "error": result.error,
     }, ensure_ascii=True)
 
 
@@ -44,8 +45,7 @@ def report_json(item: Report | Result) -> str:
     return json.dumps({
         "path": _path(item.path), "status": "scanned", "format": item.format, "width": item.width,
         "height": item.height, "faces": faces_json(item.faces), "metadata": item.metadata.as_dict(),
-        "risks": item.metadata.risks() + ([f"{len(item.faces)} face{'s' * (len(item.faces) != 1)}"]
-                                          if item.faces else []),
+        "dropped": item.dropped, "risks": _risks(item),
     }, ensure_ascii=True)
 
 
@@ -53,11 +53,13 @@ def report_line(item: Report | Result) -> str:
     """One line of the human-readable scan table."""
     if isinstance(item, Result):
         return f"{printable(item.input)}: {item.status}: {printable(item.error)}"
-    risks = item.metadata.risks()
-    if item.faces:
-        risks.append(f"{len(item.faces)} face{'s' * (len(item.faces) != 1)}")
-    said = " · ".join(printable(r) for r in risks) or "nothing found"
+    said = " · ".join(printable(r) for r in _risks(item) + item.dropped) or "nothing found"
     return f"{printable(item.path)}  {item.format.upper()} {item.width}x{item.height}  {said}"
+
+
+def _risks(report: Report) -> list[str]:
+    faces = [f"{len(report.faces)} face{'s' * (len(report.faces) != 1)}"] if report.faces else []
+    return report.metadata.risks() + faces
 
 
 def failure_line(result: Result) -> str:
@@ -70,16 +72,21 @@ class Tally:
     def __init__(self) -> None:
         self.status: Counter = Counter()
         self.faces = 0
+        #: copies that leave out some of their file's pictures (a burst's others, frames, pages)
+        self.partial = 0
 
     def add(self, result: Result) -> None:
         self.status["up to date" if result.error == UP_TO_DATE else result.status] += 1
         if result.status == "cleaned":
             self.faces += len(result.faces)
+            self.partial += bool(result.dropped)
 
     def summary(self, output_folders: list[Path]) -> str:
         where = ", ".join(printable(p) for p in output_folders) or "nowhere"
         fresh = f"{self.status['up to date']} up to date, " if self.status["up to date"] else ""
+        partial = f"pictures left out of {self.partial} cop{'y' if self.partial == 1 else 'ies'}; " \
+            if self.partial else ""
         return (f"{self.status['cleaned']} cleaned, {fresh}{self.status['skipped']} skipped, "
                 f"{self.status['failed']} failed; {self.faces} face{'s' * (self.faces != 1)} obscured; "
-                f"safe copies in {where}")
+                f"{partial}safe copies in {where}")
 

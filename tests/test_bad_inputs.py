@@ -117,7 +117,8 @@ def build_corpus(folder: Path) -> tuple[list[str], list[str]]:
     frames = [Image.fromarray(photo_pixels(40, 30, seed=i)).convert("P") for i in range(60)]
     animated = io.BytesIO()
     frames[0].save(animated, "GIF", save_all=True, append_images=frames[1:])
-    bad["animated_many_frames.gif"] = animated.getvalue()
+    good["animated_many_frames.gif"] = animated.getvalue()
+    bad["animated_cut_in_frame_31.gif"] = animated.getvalue()[: len(animated.getvalue()) // 2]
 
     for name, data in {**good, **bad}.items():
         (folder / os.fsencode(name).decode("utf-8", "surrogateescape")).write_bytes(data)

@@ -57,7 +57,7 @@ def test_clean_folder_makes_safe_copies_and_leaves_originals(samples, fake_detec
         output = Path(item["output"])
         assert output.parent == samples.parent / "photos-safe"
         assert output.exists()
-        assert set(item) == {"input", "output", "status", "faces", "removed", "error"}
+        assert set(item) == {"input", "output", "status", "faces", "removed", "dropped", "error"}
         assert item["faces"] == [{"box": [10, 10, 40, 40], "score": 0.9}]
     assert by_name["astronaut.heic"]["output"].endswith("astronaut.jpg")
     assert "gps" in by_name["astronaut_gps.jpg"]["removed"]

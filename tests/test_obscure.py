@@ -123,3 +123,18 @@ def test_results_are_deterministic(mode):
     pixels = photo_pixels()
     faces = [Face((40, 40, 80, 90), 0.9)]
     assert np.array_equal(obscure(pixels, faces, mode, 1.4), obscure(pixels, faces, mode, 1.4))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_transparency_is_kept_and_palette_pictures_keep_their_colours(mode):
+    rng = np.random.default_rng(1)
+    colours = rng.integers(0, 256, (40, 4), dtype=np.uint8)
+    colours[:, 3] = rng.choice([0, 255], 40)
+    pixels = colours[rng.integers(0, 40, (60, 80))]  # a palette picture, some of it transparent
+    faces = [Face((20, 10, 30, 30), 0.9)]
+    out = pixels.copy()
+    obscure_in_place(out, faces, mode, 1.4, own_colours=True)
+    assert np.array_equal(out[..., 3], pixels[..., 3])
+    assert not np.array_equal(out, pixels)
+    used = {tuple(c) for c in pixels[..., :3].reshape(-1, 3)}
+    assert {tuple(c) for c in out[..., :3].reshape(-1, 3)} <= used

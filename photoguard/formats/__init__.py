@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import Container, EncodeHints, FormatHandler
+from .base import Container, EncodeHints, FormatHandler, Timing
 from .gif import GifHandler
 from .heif import HeifHandler
 from .jpeg import JpegHandler
@@ -28,4 +28,4 @@ def sniff(head: bytes) -> FormatHandler | None:
 
 
 __all__ = ["BY_NAME", "Container", "EncodeHints", "FormatHandler", "HANDLERS", "IMAGE_SUFFIXES",
-           "SNIFF_BYTES", "sniff"]
+           "SNIFF_BYTES", "Timing", "sniff"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, Sequence
 
 from PIL import Image
 
@@ -39,6 +39,15 @@ class EncodeHints:
     jpeg_turned: bool = False
 
 
+@dataclass(frozen=True)
+class Timing:
+    """How an animation plays: each frame's duration in milliseconds, and the loop count
+    (0: for ever; None: once, the way a GIF without a loop block plays)."""
+
+    durations: tuple[int, ...]
+    loop: int | None = 0
+
+
 class FormatHandler(ABC):
     #: short name used on the command line and in reports ("jpeg")
     name: str
@@ -50,6 +59,8 @@ class FormatHandler(ABC):
     keep: frozenset[str]
     #: False for formats photoguard reads but does not write
     writable: bool = True
+    #: what a file of this format holds besides one picture: "animation", "pages" or None
+    holds: str | None = None
 
     @abstractmethod
     def accept(self, head: bytes) -> bool:
@@ -59,16 +70,29 @@ class FormatHandler(ABC):
     def containers(self, data: bytes) -> list[Container]:
         """The file's structure, in file order. Raises ValueError when it cannot be walked."""
 
-    def encode(self, image: Image.Image, out: BinaryIO, hints: EncodeHints) -> None:
-        """Write ``image`` with no metadata at all."""
-        # a plain copy: Pillow carries info keys (comment, icc_profile) and, for TIFF, the
-        # source's tags (ImageDescription, Software...) over from an opened file when saving
-        fresh = image.copy()
-        fresh.info = {}
-        fresh.save(out, self.pillow_format, **self.save_options(fresh, hints))
+    def encode(self, image: Image.Image, out: BinaryIO, hints: EncodeHints,
+               more: Sequence[Image.Image] = (), timing: Timing | None = None) -> None:
+        """Write ``image`` with no metadata at all; ``more`` frames or pages after it, played
+        with ``timing`` (as ``stored_timing`` gives it) when they are an animation."""
+        frames = [fresh(frame) for frame in (image, *more)]
+        self.save(frames, out, hints, timing)
+
+    def save(self, frames: list[Image.Image], out: BinaryIO, hints: EncodeHints, timing: Timing | None) -> None:
+        options = self.save_options(frames[0], hints)
+        if len(frames) > 1:
+            options.update(save_all=True, append_images=frames[1:], **self.frame_options(timing))
+        frames[0].save(out, self.pillow_format, **options)
 
     def save_options(self, image: Image.Image, hints: EncodeHints) -> dict:
         return {}
+
+    def frame_options(self, timing: Timing | None) -> dict:
+        """Pillow's options for the frames after the first (see ``holds``)."""
+        raise NotImplementedError(f"{self.name} files hold one picture")
+
+    def stored_timing(self, timing: Timing) -> Timing:
+        """``timing`` as a file of this format stores it (and reads it back)."""
+        return timing
 
     def writable_mode(self, mode: str) -> str:
         """The Pillow mode an image must have before ``encode``."""
@@ -77,3 +101,14 @@ class FormatHandler(ABC):
     def leftovers(self, data: bytes) -> list[Container]:
         """Containers in a written file that a clean copy must not hold."""
         return [c for c in self.containers(data) if c.name not in self.keep]
+
+
+def fresh(image: Image.Image) -> Image.Image:
+    """A plain copy: Pillow carries info keys (comment, icc_profile) and, for TIFF, the source's
+    tags (ImageDescription, Software...) over from an opened file when saving. A plain image
+    with no info carries nothing: it is used as it is (an animation's frames, memory saved)."""
+    if type(image) is Image.Image and not image.info:
+        return image
+    copy = image.copy()
+    copy.info = {}
+    return copy

@@ -80,6 +80,10 @@ class HeifHandler(FormatHandler):
                                        "video" if kind in ("mpvd", "moov") else "unknown", end - body))
                 continue
             found.append(Container("meta"))
+            # entity groups say what several pictures are to each other: "brst" a burst, "ster" a stereo pair
+            for child, child_body, child_end in boxes(data, body + 4, end):
+                if child == "grpl":
+                    found += [Container(f"group:{group}") for group, _, _ in boxes(data, child_body, child_end)]
             types, kinds, primary = _items(data, body, end)
             for item_id, item_type in sorted(types.items()):
                 if item_id == primary:

@@ -6,7 +6,7 @@ import struct
 import zlib
 
 from .. import icc
-from .base import Container, FormatHandler
+from .base import Container, FormatHandler, Timing
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _KINDS = {
@@ -17,6 +17,9 @@ _KINDS = {
 ICC_NAME = b"ICC Profile"
 #: an iCCP chunk holding an ICC profile that icc.sanitise has already cleaned, under ICC_NAME
 ICC_CLEAN = "iCCP:clean"
+#: the chunks of an animated PNG: control, frame headers, frame data
+ANIMATION = ("acTL", "fcTL", "fdAT")
+_DISPOSE_NONE, _BLEND_SOURCE = 0, 0
 #: larger decompressed profiles are not taken for clean (Pillow refuses those above 1 MB anyway)
 _MAX_PROFILE = 1 << 24
 
@@ -72,7 +75,8 @@ class PngHandler(FormatHandler):
     extensions = (".png",)
     # what Pillow writes for a fresh image, and nothing that names a person, place or time
     keep = frozenset({"IHDR", "PLTE", "IDAT", "IEND", "tRNS", "gAMA", "cHRM", "sRGB", "pHYs", "sBIT",
-                      ICC_CLEAN})
+                      ICC_CLEAN, *ANIMATION})
+    holds = "animation"
 
     def accept(self, head: bytes) -> bool:
         return head.startswith(SIGNATURE)
@@ -85,7 +89,7 @@ class PngHandler(FormatHandler):
                     found.append(Container("trailer", "trailer", end - start))
                 continue
             name = ctype.decode("latin-1")
-            kind = _KINDS.get(ctype, "" if name in self.keep or name in ("acTL", "fcTL", "fdAT") else "unknown")
+            kind = _KINDS.get(ctype, "" if name in self.keep else "unknown")
             if ctype == b"iTXt" and data.startswith(b"XML:com.adobe.xmp", start + 8):
                 kind = "xmp"
             elif ctype == b"iCCP" and is_clean_iccp(data[start + 8 : end - 4]):
@@ -95,3 +99,11 @@ class PngHandler(FormatHandler):
 
     def writable_mode(self, mode: str) -> str:
         return mode if mode in ("1", "L", "LA", "RGB", "RGBA", "I;16", "I") else "RGBA"
+
+    def frame_options(self, timing: Timing | None) -> dict:
+        # whole frames, each replacing the last: shown exactly as given, whatever their alpha
+        return {"duration": list(timing.durations), "loop": self.stored_timing(timing).loop,
+                "disposal": _DISPOSE_NONE, "blend": _BLEND_SOURCE}
+
+    def stored_timing(self, timing: Timing) -> Timing:
+        return Timing(timing.durations, 1 if timing.loop is None else timing.loop)  # num_plays 1: once

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import zlib
 
-from .png import SIGNATURE, chunk, iccp_payload, walk
+from .png import ANIMATION, SIGNATURE, chunk, iccp_payload, walk
 
 #: chunks copied as they are: the picture data and how to show it, nothing that names anyone
 _COPIED = {b"IHDR", b"PLTE", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"pHYs", b"sBIT", b"IDAT", b"IEND"}
-_ANIMATION = {b"acTL", b"fcTL", b"fdAT"}
+_ANIMATION = {name.encode() for name in ANIMATION}
 
 
 def strip(data: bytes, profile: bytes | None = None) -> bytes:

@@ -1,7 +1,8 @@
-"""TIFF: the tags of each image file directory (IFD)."""
+"""TIFF: the tags of each image file directory (IFD); one IFD per page."""
 
 from __future__ import annotations
 
+import io
 import struct
 
 from .base import Container, FormatHandler
@@ -23,11 +24,21 @@ _KINDS = {
 }
 
 
+NEW_SUBFILE_TYPE = 254
+#: NewSubfileType bit: the directory holds a reduced-resolution copy of another (a thumbnail)
+_REDUCED = 1
+
+
+def is_reduced(subfile_type: int) -> bool:
+    return bool(subfile_type & _REDUCED)
+
+
 class TiffHandler(FormatHandler):
     name = "tiff"
     pillow_format = "TIFF"
     extensions = (".tif", ".tiff")
-    keep = frozenset({"header", *_PIXEL_TAGS.values()})
+    keep = frozenset({"header", "page", *_PIXEL_TAGS.values()})
+    holds = "pages"
 
     def accept(self, head: bytes) -> bool:
         return head[:4] in (b"II*\0", b"MM\0*")
@@ -39,6 +50,7 @@ class TiffHandler(FormatHandler):
         (offset,) = struct.unpack(order + "I", data[4:8])
         found, seen = [Container("header")], set()
         while offset:
+            subfile_type = 0
             if offset in seen or offset + 2 > len(data):
                 raise ValueError("TIFF directory offset is invalid or loops")
             seen.add(offset)
@@ -46,12 +58,17 @@ class TiffHandler(FormatHandler):
             end = offset + 2 + 12 * count
             if end + 4 > len(data):
                 raise ValueError("TIFF directory runs past the end of the file")
-            if len(seen) > 1:
-                found.append(Container("next-image", "thumbnail"))
+            tags = []
             for i in range(count):
-                (tag,) = struct.unpack(order + "H", data[offset + 2 + 12 * i : offset + 4 + 12 * i])
+                tag, kind, _, value = struct.unpack(order + "HHI4s", data[offset + 2 + 12 * i : offset + 14 + 12 * i])
                 name = _PIXEL_TAGS.get(tag, f"tag-{tag}")
-                found.append(Container(name, "" if tag in _PIXEL_TAGS else _KINDS.get(tag, "unknown")))
+                tags.append(Container(name, "" if tag in _PIXEL_TAGS else _KINDS.get(tag, "unknown")))
+                if tag == NEW_SUBFILE_TYPE:
+                    size = "H" if kind == 3 else "I"  # SHORT or LONG, stored in the entry itself
+                    (subfile_type,) = struct.unpack(order + size, value[: struct.calcsize(size)])
+            if len(seen) > 1:  # a later directory: another page, or a smaller copy of one
+                found.append(Container("reduced-image", "thumbnail") if is_reduced(subfile_type) else Container("page"))
+            found += tags
             (offset,) = struct.unpack(order + "I", data[end : end + 4])
         return found
 
@@ -60,3 +77,13 @@ class TiffHandler(FormatHandler):
 
     def save_options(self, image, hints) -> dict:
         return {"compression": "tiff_adobe_deflate"}
+
+    def save(self, frames, out, hints, timing) -> None:
+        # Pillow writes each page after the first by reading back what it wrote: a write-only
+        # file cannot take that, so the pages are put together in memory
+        buffer = io.BytesIO()
+        super().save(frames, buffer, hints, timing)
+        out.write(buffer.getvalue())
+
+    def frame_options(self, timing) -> dict:
+        return {}
