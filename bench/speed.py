@@ -194,15 +194,17 @@ def deface_run(folder: Path, scratch: Path, deface: str):
 
 
 def peak_memory_mb(photo: Path, out: Path) -> float:
-    """Peak resident memory of `photoguard clean photo -o out -j 1`, in MB, in a fresh child.
-
-    The output folder is emptied first: a copy already up to date would be skipped, measuring
-    nothing."""
+    """Peak resident memory of a worker's work on one photo, in MB: a fresh interpreter that
+    cleans it as a worker process does (default options) and reports its own peak. (The
+    command line's own -j 1 run would not do: its worker is not the command's child, so its
+    peak is not counted among the command's children.)"""
     shutil.rmtree(out, ignore_errors=True)
-    command = [*PHOTOGUARD, "clean", str(photo), "-o", str(out), "-q", "-j", "1"]
-    code = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); "
-            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
-    result = subprocess.run([sys.executable, "-c", code, *command], check=True, capture_output=True, text=True)
+    out.mkdir(parents=True)
+    code = ("import resource, sys; from pathlib import Path; from photoguard import clean_file; "
+            "clean_file(Path(sys.argv[1]), Path(sys.argv[2])); "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    result = subprocess.run([sys.executable, "-c", code, str(photo), str(out / photo.name)], check=True,
+                            capture_output=True, text=True)
     return int(result.stdout.split()[-1]) / 1024
 
 
