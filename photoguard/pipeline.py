@@ -13,7 +13,7 @@ from . import picture, regions
 from .detect.base import Face
 from .errors import DecodeError, InputError, OutputExists, UnsupportedFormat, VerificationError
 from .atomic import write_atomically
-from .formats import BY_NAME, Container, EncodeHints, FormatHandler, jpeg_lossless, png_lossless, sniff
+from .formats import BY_NAME, SNIFF_BYTES, Container, EncodeHints, FormatHandler, jpeg_lossless, png_lossless, sniff
 from .metadata import Metadata, harmless_info, read_metadata
 from .obscure import obscure_in_place
 from .options import Options
@@ -48,6 +48,8 @@ class Report:
     height: int
     faces: list[Face]
     metadata: Metadata
+    #: a video's length
+    seconds: float | None = None
 
 
 def read_input(src: Path) -> tuple[bytes, FormatHandler]:
@@ -89,8 +91,22 @@ def find_faces(data: bytes, src: Path, options: Options, displayed: tuple[int, i
     return [face.scaled(factor_x, factor_y) for face in faces]
 
 
+def is_video(path: Path) -> bool:
+    """Videos are read in pieces (they can be gigabytes), never whole like photos."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+    except OSError:
+        return False  # read_input says why
+    return sniff(head) is BY_NAME["video"]
+
+
 def scan_file(path: Path | str, options: Options = Options()) -> Report:
     path = Path(path)
+    if is_video(path):
+        from .video import Source, scan_video
+
+        return scan_video(Source(path), options)
     data, handler = read_input(path)
     image = picture.open_image(data, path, options.max_pixels)
     metadata = read_metadata(image, structure(handler, data, path))
@@ -104,6 +120,10 @@ def clean_file(src: Path | str, dst: Path | str, options: Options = Options()) -
     src, dst = Path(src), Path(dst)
     if dst.exists() and not options.overwrite:
         raise OutputExists(f"{dst} already exists", dst)
+    if is_video(src):
+        from .video import Source, clean_video
+
+        return clean_video(Source(src), dst, options)
     data, handler = read_input(src)
     image = picture.open_image(data, src, options.max_pixels)
     containers = structure(handler, data, src)

@@ -74,6 +74,26 @@ def faces_by_frame(found: dict[int, list[Face]], count: int, every: int,
     return out
 
 
+@dataclass(frozen=True)
+class Span:
+    """One face through the frames: the frames it is obscured in, and its best detection."""
+
+    first: int
+    last: int
+    face: Face
+
+
+def spans(found: dict[int, list[Face]], count: int, every: int) -> list[Span]:
+    """The tracks ``faces_by_frame`` obscures, one per face, in order of first frame."""
+    reach = max(1, every) - 1 + EXTRA_REACH
+    out = []
+    for track in _link(found):
+        first, last = track.detections[0][0], track.detections[-1][0]
+        best = max((face for _, face in track.detections), key=lambda face: face.score)
+        out.append(Span(max(0, first - reach), min(count - 1, last + reach), best))
+    return sorted(out, key=lambda span: (span.first, span.last))
+
+
 def _link(found: dict[int, list[Face]]) -> list[_Track]:
     """Greedy linking, frame by frame: each detection joins the open track it overlaps best."""
     tracks: list[_Track] = []
