@@ -37,7 +37,8 @@ class Written:
 
 def write_copy(source: Source, handle: BinaryIO, probe: Probe, faces: FacePass | None,
                options: Options) -> Written:
-    """Write the copy into ``handle`` (an empty, seekable file opened for writing)."""
+    """Write the copy into ``handle``: an empty file open for reading and writing (as
+    ``atomic.write_atomically`` gives it), read back at the end to cut the muxer's empty box."""
     import av
 
     written = Written()
@@ -124,9 +125,9 @@ class _PictureEncode:
             if self.filter_description and self.filter is None:
                 import av
 
-                # made once the encoder is open, so it sees the encoder's parameter sets
-                self.filter = av.bitstream.BitStreamFilterContext(self.filter_description, self.stream,
-                                                                  self.stream)
+                # made once the encoder is open, so it sees the encoder's parameters; the
+                # stream's own (the parameter sets in the sample description) stay the encoder's
+                self.filter = av.bitstream.BitStreamFilterContext(self.filter_description, self.stream)
             for filtered in (self.filter.filter(packet) if self.filter else [packet]):
                 filtered.stream = self.stream
                 self.output.mux(filtered)

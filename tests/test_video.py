@@ -1,0 +1,302 @@
+"""Videos: copies rewritten with nothing but one picture and one sound stream, faces obscured
+in every frame, the picture's turn and timing kept; bad input fails cleanly."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import struct
+import subprocess
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from photoguard import pipeline
+from photoguard.errors import DecodeError, ImageTooLarge, VerificationError, VideoTooLong
+from photoguard.options import Options
+from photoguard.pipeline import clean_file, scan_file
+from photoguard.video import duration_seconds
+from conftest import sha256
+from video_builders import (FACE, GPS_TEXT, MarkerDetector, make_clip, moving_face, plant_phone_metadata)
+
+
+@pytest.fixture
+def marker_detector(monkeypatch):
+    detector = MarkerDetector()
+    monkeypatch.setattr(pipeline, "get_detector", lambda options: detector)
+    return detector
+
+
+def decoded(path: Path) -> list[tuple[float, int, np.ndarray]]:
+    """(time, rotation, displayed RGB) of every frame."""
+    out = []
+    with av.open(str(path)) as container:
+        for frame in container.decode(video=0):
+            pixels = np.rot90(frame.to_ndarray(format="rgb24"), (frame.rotation // 90) % 4)
+            out.append((float(frame.time), frame.rotation, pixels))
+    return out
+
+
+def detail(pixels: np.ndarray, box) -> float:
+    """Spread of the luma inside the middle of ``box``: a checkerboard's is large, a blur's small."""
+    x, y, w, h = box
+    inner = pixels[y + h // 4 : y + 3 * h // 4, x + w // 4 : x + 3 * w // 4].astype(float)
+    return float((inner @ [0.299, 0.587, 0.114]).std())
+
+
+def leftover_temporaries(folder: Path) -> list[str]:
+    return [p.name for p in folder.iterdir() if p.name.startswith(".photoguard-")]
+
+
+@pytest.mark.parametrize("rotation", [0, -90, 180])
+def test_the_face_is_obscured_in_every_frame_and_the_turn_kept(tmp_path, marker_detector, rotation):
+    src = make_clip(tmp_path / "clip.mp4", rotation=rotation)
+    before = decoded(src)
+    result = clean_file(src, tmp_path / "out.mp4")
+    after = decoded(tmp_path / "out.mp4")
+    assert len(after) == len(before) == 20
+    width, height = before[0][2].shape[1], before[0][2].shape[0]
+    for index, ((_, turn, original), (_, kept_turn, copy)) in enumerate(zip(before, after)):
+        assert kept_turn % 360 == turn % 360 == rotation % 360
+        assert copy.shape == original.shape  # portrait stays portrait
+        face = moving_face(index, width, height)
+        assert detail(original, face) > 20
+        assert detail(copy, face) < 0.25 * detail(original, face), index
+    assert len(result.faces) == 1  # one face, one track
+    assert result.faces[0].end > result.faces[0].start
+
+
+def test_the_picture_away_from_faces_stays_the_same(tmp_path, marker_detector):
+    src = make_clip(tmp_path / "clip.mp4", size=(192, 144), face=None)
+    clean_file(src, tmp_path / "out.mp4")
+    for (_, _, original), (_, _, copy) in zip(decoded(src), decoded(tmp_path / "out.mp4")):
+        mse = np.mean((original.astype(float) - copy.astype(float)) ** 2)
+        assert 10 * np.log10(255 ** 2 / mse) > 38
+
+
+def test_phone_metadata_is_gone_and_the_copy_holds_only_what_is_kept(tmp_path, marker_detector):
+    src = make_clip(tmp_path / "clip.mov", container="mov",
+                    metadata={"location": GPS_TEXT, "creation_time": "2024-06-12T15:30:00Z"})
+    plant_phone_metadata(src)
+    original = sha256(src)
+    result = clean_file(src, tmp_path / "out.mp4")
+    assert sha256(src) == original
+    assert {"gps", "date", "camera", "xmp", "tracks"} <= set(result.removed)
+    data = (tmp_path / "out.mp4").read_bytes()
+    for secret in (GPS_TEXT.encode(), b"48.8584", b"iPhone", b"Apple", b"PAIRING", b"Jane", b"face 12",
+                   b"mebx", b"udta", b"meta", b"uuid", b"x264", b"Lavf", b"Lavc"):
+        assert secret not in data, secret
+    with av.open(str(tmp_path / "out.mp4")) as copy:
+        assert [s.type for s in copy.streams] == ["video", "audio"]
+        assert set(copy.metadata) <= {"major_brand", "minor_version", "compatible_brands"}  # the ftyp box
+    assert _header_times(data) == [0] * 10  # mvhd, and tkhd + mdhd of each track: two each
+
+
+def _header_times(data: bytes) -> list[int]:
+    """Creation and modification times of every mvhd, tkhd and mdhd (all version 0 here)."""
+    times = []
+    for kind in (b"mvhd", b"tkhd", b"mdhd"):
+        at = data.find(kind)
+        while at >= 0:
+            assert data[at + 4] == 0
+            times += struct.unpack(">II", data[at + 8 : at + 16])
+            at = data.find(kind, at + 4)
+    return times
+
+
+def test_exiftool_finds_nothing_identifying(tmp_path, marker_detector):
+    if shutil.which("exiftool") is None:
+        pytest.skip("exiftool is not installed (apt-get install libimage-exiftool-perl); "
+                    "the independent metadata check needs it")
+    src = plant_phone_metadata(make_clip(tmp_path / "clip.mov", container="mov",
+                                         metadata={"location": GPS_TEXT, "creation_time": "2024-06-12T15:30:00Z"}))
+    clean_file(src, tmp_path / "out.mp4")
+    run = subprocess.run(["exiftool", "-j", "-a", "-G1", "-ee", "-api", "LargeFileSupport=1",
+                          str(src), str(tmp_path / "out.mp4")], capture_output=True, check=True)
+    before, after = json.loads(run.stdout)
+    assert any("GPS" in key for key in before) and any(key.startswith("Keys:") for key in before)
+    leaks = [key for key, value in after.items()
+             if key.split(":")[0] in ("Keys", "UserData", "ItemList", "XMP-x", "XMP-dc", "Track3")
+             or "GPS" in key or (key.endswith("Date") and not key.startswith(("System:", "File:"))
+                                 and not str(value).startswith("0000:00:00"))]
+    assert leaks == []
+
+
+def test_variable_frame_rate_is_kept(tmp_path, marker_detector):
+    times = [0, 40, 70, 150, 160, 300, 333, 400, 520, 530]
+    src = make_clip(tmp_path / "vfr.mp4", frames=len(times), times=times, audio=None)
+    clean_file(src, tmp_path / "out.mp4")
+    kept = [t for t, _, _ in decoded(tmp_path / "out.mp4")]
+    assert kept == pytest.approx([t / 1000 for t in times], abs=0.002)
+
+
+def _packets(path: Path, kind: str) -> list[bytes]:
+    with av.open(str(path)) as container:
+        stream = getattr(container.streams, kind)[0]
+        return [bytes(p) for p in container.demux(stream) if p.size]
+
+
+def test_aac_sound_is_copied_packet_by_packet(tmp_path, marker_detector):
+    src = make_clip(tmp_path / "clip.mp4")
+    clean_file(src, tmp_path / "out.mp4")
+    assert _packets(tmp_path / "out.mp4", "audio") == _packets(src, "audio")
+
+
+def test_other_sound_becomes_aac(tmp_path, marker_detector):
+    src = make_clip(tmp_path / "clip.mp4", audio="ac3")
+    clean_file(src, tmp_path / "out.mp4")
+    with av.open(str(tmp_path / "out.mp4")) as copy:
+        assert copy.streams.audio[0].codec_context.name == "aac"
+        assert copy.streams.audio[0].duration * copy.streams.audio[0].time_base > 0.5
+    assert b"Lavc" not in (tmp_path / "out.mp4").read_bytes()
+
+
+def test_no_audio_drops_the_voices(tmp_path, marker_detector):
+    src = make_clip(tmp_path / "clip.mp4")
+    result = clean_file(src, tmp_path / "out.mp4", Options(audio=False))
+    with av.open(str(tmp_path / "out.mp4")) as copy:
+        assert len(copy.streams.audio) == 0 and len(copy.streams.video) == 1
+    assert "sound" in result.removed
+
+
+def test_a_clip_without_sound_and_a_sound_without_picture(tmp_path, marker_detector):
+    silent = make_clip(tmp_path / "silent.mp4", audio=None)
+    clean_file(silent, tmp_path / "silent-out.mp4")
+    with av.open(str(tmp_path / "silent-out.mp4")) as copy:
+        assert [s.type for s in copy.streams] == ["video"]
+    memo = tmp_path / "memo.mp4"
+    _sound_only(memo)
+    clean_file(memo, tmp_path / "memo-out.mp4")
+    with av.open(str(tmp_path / "memo-out.mp4")) as copy:
+        assert [s.type for s in copy.streams] == ["audio"]
+    assert _packets(tmp_path / "memo-out.mp4", "audio") == _packets(memo, "audio")
+
+
+def _sound_only(path: Path) -> None:
+    output = av.open(str(path), "w", format="mp4")
+    sound = output.add_stream("aac", rate=16000)
+    sound.codec_context.layout = "mono"
+    output.metadata["title"] = "voice memo of Emma"
+    for start in range(0, 16000, 1024):
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+        frame.sample_rate, frame.pts = 16000, start
+        for packet in sound.encode(frame):
+            output.mux(packet)
+    for packet in sound.encode():
+        output.mux(packet)
+    output.close()
+
+
+def test_no_faces_copies_the_pictures_and_still_rewrites_the_container(tmp_path, marker_detector):
+    src = plant_phone_metadata(make_clip(tmp_path / "clip.mov", container="mov", metadata={"location": GPS_TEXT}))
+    result = clean_file(src, tmp_path / "out.mp4", Options(faces=False))
+    assert result.faces == []
+    assert _packets(tmp_path / "out.mp4", "video") == _packets(src, "video")
+    assert GPS_TEXT.encode() not in (tmp_path / "out.mp4").read_bytes()
+
+
+def test_hdr_stays_ten_bit_hevc_with_its_colour_tags(tmp_path, marker_detector):
+    src = tmp_path / "hlg.mp4"
+    output = av.open(str(src), "w")
+    stream = output.add_stream("libx265", rate=30, options={"preset": "ultrafast", "x265-params": "log-level=error"})
+    stream.width, stream.height, stream.pix_fmt = 128, 96, "yuv420p10le"
+    stream.codec_context.color_primaries, stream.codec_context.color_trc = 9, 18  # BT.2020, HLG
+    stream.codec_context.colorspace = 9
+    for index in range(6):
+        pixels = np.zeros((96, 128, 3), np.uint8) + 90
+        from video_builders import draw_face
+        draw_face(pixels, (20 + 4 * index, 20, FACE, FACE))
+        frame = av.VideoFrame.from_ndarray(pixels, format="rgb24").reformat(format="yuv420p10le")
+        for packet in stream.encode(frame):
+            output.mux(packet)
+    for packet in stream.encode():
+        output.mux(packet)
+    output.close()
+    clean_file(src, tmp_path / "out.mp4")
+    with av.open(str(tmp_path / "out.mp4")) as copy:
+        context = copy.streams.video[0].codec_context
+        assert (context.name, context.pix_fmt, int(context.color_trc), int(context.color_primaries)) == \
+            ("hevc", "yuv420p10le", 18, 9)
+        frames = [f.to_ndarray(format="rgb24") for f in copy.decode(video=0)]
+    assert len(frames) == 6
+    for index, pixels in enumerate(frames):
+        assert detail(pixels, (20 + 4 * index, 20, FACE, FACE)) < 10
+
+
+def test_a_truncated_clip_fails_and_leaves_nothing(tmp_path, marker_detector):
+    src = make_clip(tmp_path / "clip.mp4")
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(src.read_bytes()[: src.stat().st_size // 2])
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(DecodeError):
+        clean_file(cut, out / "cut.mp4")
+    assert list(out.iterdir()) == []
+
+
+def test_a_failure_half_way_through_writing_leaves_nothing(tmp_path, marker_detector, monkeypatch):
+    from photoguard.video import rewrite
+
+    src = make_clip(tmp_path / "clip.mp4")
+    calls = []
+
+    def failing(frame, faces, mode, mask_scale):
+        calls.append(1)
+        if len(calls) == 10:
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(rewrite, "obscure_frame", failing)
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(Exception):
+        clean_file(src, out / "clip.mp4")
+    assert list(out.iterdir()) == []
+
+
+def test_a_copy_that_holds_more_than_the_keep_list_is_refused(tmp_path, marker_detector):
+    from photoguard.video.verify import Expected, verify_copy
+
+    src = make_clip(tmp_path / "clip.mp4", audio=None)
+    clean_file(src, tmp_path / "out.mp4")
+    verify_copy(tmp_path / "out.mp4", Expected(20, (160, 120), 0, False))
+    with pytest.raises(VerificationError, match="frames"):
+        verify_copy(tmp_path / "out.mp4", Expected(19, (160, 120), 0, False))
+    with pytest.raises(VerificationError, match="turns"):
+        verify_copy(tmp_path / "out.mp4", Expected(20, (160, 120), 90, False))
+    data = (tmp_path / "out.mp4").read_bytes()
+    (tmp_path / "trailer.mp4").write_bytes(data + b"\0\0\0\x10free0123456789")
+    shutil.copy(tmp_path / "out.mp4", tmp_path / "keys.mp4")
+    plant_phone_metadata(tmp_path / "keys.mp4")
+    for name in ("trailer.mp4", "keys.mp4"):
+        with pytest.raises(VerificationError):
+            verify_copy(tmp_path / name, Expected(20, (160, 120), 0, False))
+
+
+def test_budgets_refuse_long_and_huge_videos(tmp_path, marker_detector):
+    src = make_clip(tmp_path / "clip.mp4")
+    with pytest.raises(VideoTooLong):
+        clean_file(src, tmp_path / "a.mp4", Options(max_duration=0.5))
+    with pytest.raises(ImageTooLarge):
+        clean_file(src, tmp_path / "b.mp4", Options(max_pixels=160 * 120 - 1))
+    assert not list(tmp_path.glob("[ab].mp4"))
+
+
+def test_duration_from_the_headers(tmp_path):
+    src = make_clip(tmp_path / "clip.mp4", frames=45, audio=None)
+    assert duration_seconds(src) == pytest.approx(1.5, abs=0.05)
+    (tmp_path / "junk.mp4").write_bytes(b"\0\0\0\x18ftypisom" + b"\xff" * 40)
+    with pytest.raises(DecodeError):
+        duration_seconds(tmp_path / "junk.mp4")
+
+
+def test_scan_says_what_the_video_gives_away_and_when_faces_show(tmp_path, marker_detector):
+    src = plant_phone_metadata(make_clip(tmp_path / "clip.mov", container="mov"))
+    report = scan_file(src)
+    assert report.metadata.gps == pytest.approx((48.8584, 2.2945))
+    assert report.metadata.camera == "Apple iPhone 15 Pro"
+    assert report.metadata.taken == "2024:06:12 15:30:00"
+    assert (report.format, report.width, report.height) == ("mov", 160, 120)
+    assert report.seconds == pytest.approx(20 / 30, abs=0.05)
+    assert len(report.faces) == 1 and report.faces[0].start == 0
