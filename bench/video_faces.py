@@ -25,11 +25,8 @@ from pathlib import Path
 import av
 import numpy as np
 
-from photoguard import pipeline, tracks
-from photoguard.detect.base import Face
-from photoguard.obscure import FEATHER
+from photoguard import pipeline
 from photoguard.options import Options
-from photoguard.video.geometry import upright
 
 MASK_SCALE = Options().mask_scale
 MIN_FACE = 10
@@ -50,8 +47,8 @@ def detect_clip(path: Path, sides: list[int], detector) -> tuple[dict, dict]:
         for frame in container.decode(stream):
             for side in sides:
                 small = reduced(frame.width, frame.height, side)
-                pixels = upright(frame.reformat(*small, format="rgb24", interpolation="AREA").to_ndarray(),
-                                 frame.rotation)
+                pixels = frame.reformat(*small, format="rgb24", interpolation="AREA").to_ndarray()
+                pixels = np.ascontiguousarray(np.rot90(pixels, (frame.rotation // 90) % 4))
                 factor = (frame.height if frame.rotation % 180 else frame.width) / pixels.shape[1]
                 start = time.perf_counter()
                 faces = detector.detect(pixels)
@@ -61,6 +58,8 @@ def detect_clip(path: Path, sides: list[int], detector) -> tuple[dict, dict]:
 
 
 def covered(gt_box, faces) -> bool:
+    from photoguard.obscure import FEATHER
+
     x, y, w, h = gt_box
     inner = (x + w * SHRINK, y + h * SHRINK, x + w * (1 - SHRINK), y + h * (1 - SHRINK))
     corners = [(inner[0], inner[1]), (inner[2], inner[1]), (inner[0], inner[3]), (inner[2], inner[3])]
@@ -76,6 +75,9 @@ def covered(gt_box, faces) -> bool:
 
 def score(clips: dict, cache: dict, side: int, every: int) -> tuple[int, int, int]:
     """(covered face-frames, face-frames, longest uncovered run) over all clips."""
+    from photoguard import tracks
+    from photoguard.detect.base import Face
+
     hits = total = longest = 0
     for name, truth in clips.items():
         per_frame_found = cache[name][str(side)]
@@ -103,6 +105,9 @@ def main() -> None:
     parser.add_argument("--sides", default="480,640")
     parser.add_argument("--every", default="1,2,3,4,6")
     parser.add_argument("--cache", type=Path, default=Path("video_faces_cache.json"))
+    parser.add_argument("--detect-only", action="store_true",
+                        help="only fill the cache (this part needs no photoguard.video: another "
+                             "engine's checkout can fill it)")
     args = parser.parse_args()
     sides = [int(s) for s in args.sides.split(",")]
     truth = json.loads((args.faces_dir / "gt.json").read_text())["clips"]
@@ -124,6 +129,8 @@ def main() -> None:
     for side in sides:
         if timing[side][1]:
             print(f"side {side}: {1000 * timing[side][0] / timing[side][1]:.0f} ms per detection (provisional)")
+    if args.detect_only:
+        return
     for side in sides:
         for every in (int(e) for e in args.every.split(",")):
             hits, total, longest = score(truth, cache, side, every)

@@ -58,6 +58,10 @@ class DecodeError(InputError):
     fix = "the file may be truncated or corrupt; try opening it in an image viewer"
 
 
+class VideoDecodeError(DecodeError):
+    fix = "the file may be truncated or corrupt; try playing it in a video player"
+
+
 class ImageTooLarge(InputError):
     fix = "raise --max-pixels if you trust this file"
 

@@ -36,6 +36,8 @@ class Result:
     error: str | None = None
     #: what the output folder's state should remember about the copy (None: nothing new)
     record: Entry | None = field(default=None, repr=False)
+    #: --keep-motion: the result for the cleaned clip of a Motion Photo, written beside the copy
+    motion: "Result | None" = None
 
 
 @dataclass
@@ -124,6 +126,10 @@ def clean_file(src: Path | str, dst: Path | str, options: Options = Options()) -
         from .video import Source, clean_video
 
         return clean_video(Source(src), dst, options)
+    if options.keep_motion:
+        from .video.motion import clean_with_clip
+
+        return clean_with_clip(src, dst, options)
     data, handler = read_input(src)
     image = picture.open_image(data, src, options.max_pixels)
     containers = structure(handler, data, src)

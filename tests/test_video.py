@@ -300,3 +300,59 @@ def test_scan_says_what_the_video_gives_away_and_when_faces_show(tmp_path, marke
     assert (report.format, report.width, report.height) == ("mov", 160, 120)
     assert report.seconds == pytest.approx(20 / 30, abs=0.05)
     assert len(report.faces) == 1 and report.faces[0].start == 0
+
+
+def _motion_photo(path: Path, clip: bytes, samsung: bool = False) -> Path:
+    """A JPEG with a Motion Photo video after its end, as Google (MP4 right after the JPEG)
+    or Samsung (a marker, the MP4, then an SEF trailer) write it."""
+    from conftest import write_leaky_jpeg
+
+    write_leaky_jpeg(path)
+    jpeg = path.read_bytes()
+    jpeg = jpeg[: jpeg.rindex(b"\xff\xd9") + 2]  # without the builder's own stand-in trailer
+    if samsung:
+        clip = b"MotionPhoto_Data" + clip + b"SEFH\x6b\0\0\0" + b"\x01" * 40 + b"SEFT"
+    path.write_bytes(jpeg + clip)
+    return path
+
+
+@pytest.mark.parametrize("samsung", [False, True])
+def test_keep_motion_writes_the_clip_next_to_the_still(tmp_path, marker_detector, samsung):
+    clip = plant_phone_metadata(make_clip(tmp_path / "clip.mp4")).read_bytes()
+    src = _motion_photo(tmp_path / "PXL_1.MP.jpg", clip, samsung)
+    out = tmp_path / "out"
+    result = clean_file(src, out / "PXL_1.MP.jpg", Options(keep_motion=True))
+    assert result.motion.output == out / "PXL_1.MP-motion.mp4"
+    assert sorted(p.name for p in out.iterdir()) == ["PXL_1.MP-motion.mp4", "PXL_1.MP.jpg"]
+    assert len(result.motion.faces) == 1
+    assert b"ftyp" not in (out / "PXL_1.MP.jpg").read_bytes()
+    assert GPS_TEXT.encode() not in (out / "PXL_1.MP-motion.mp4").read_bytes()
+    assert len(decoded(out / "PXL_1.MP-motion.mp4")) == 20
+    plain = clean_file(src, tmp_path / "plain" / "PXL_1.MP.jpg")  # without --keep-motion: the still only
+    assert plain.motion is None and list((tmp_path / "plain").iterdir()) == [tmp_path / "plain" / "PXL_1.MP.jpg"]
+
+
+def test_a_broken_motion_clip_is_left_out_and_the_still_cleaned(tmp_path, marker_detector):
+    clip = make_clip(tmp_path / "clip.mp4").read_bytes()
+    src = _motion_photo(tmp_path / "photo.jpg", clip[:200] + b"\0" * 50)  # the MP4 cut short
+    result = clean_file(src, tmp_path / "out" / "photo.jpg", Options(keep_motion=True))
+    assert result.status == "cleaned" and result.motion.status == "failed"
+    assert "Motion Photo video was not kept" in result.motion.error
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["photo.jpg"]
+
+
+def test_a_failing_still_takes_its_clip_with_it(tmp_path, marker_detector, monkeypatch):
+    clip = make_clip(tmp_path / "clip.mp4").read_bytes()
+    src = _motion_photo(tmp_path / "photo.jpg", clip)
+    calls = []
+    original = pipeline.clean_file
+
+    def failing_still(src, dst, options=Options()):
+        calls.append(dst)
+        raise VerificationError("the written copy still holds EXIF", dst)
+
+    monkeypatch.setattr(pipeline, "clean_file", failing_still)
+    with pytest.raises(VerificationError):
+        original(src, tmp_path / "out" / "photo.jpg", Options(keep_motion=True))
+    assert [dst.name for dst in calls] == ["photo.jpg"]
+    assert list((tmp_path / "out").iterdir()) == []  # the clip was written first, then removed

@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import tracks
 from ..detect.base import Face
-from ..errors import DecodeError
+from ..errors import VideoDecodeError
 from ..options import Options
 from .geometry import upright
 from .probe import Probe
@@ -81,7 +81,7 @@ def find_faces(source: Source, probe: Probe, options: Options) -> FacePass:
         try:
             for index, frame in enumerate(container.decode(stream)):
                 if index >= probe.max_frames:
-                    raise DecodeError(f"the video holds more frames than its {probe.seconds:.1f} seconds "
+                    raise VideoDecodeError(f"the video holds more frames than its {probe.seconds:.1f} seconds "
                                       "can show", source.path)
                 times.append(float(frame.time) if frame.time is not None else index / 30)
                 if index % every == 0:
@@ -90,12 +90,12 @@ def find_faces(source: Source, probe: Probe, options: Options) -> FacePass:
                 else:
                     last = (index, frame)
         except av_errors() as exc:
-            raise DecodeError(f"cannot decode the video: {reason(exc)}", source.path) from exc
+            raise VideoDecodeError(f"cannot decode the video: {reason(exc)}", source.path) from exc
         if last is not None:  # the last frame is always looked at: a face may enter late
             detect(*last)
     count = len(times)
     if count == 0:
-        raise DecodeError("the video holds no frames", source.path)
+        raise VideoDecodeError("the video holds no frames", source.path)
     per_frame = tracks.faces_by_frame(found, count, every, size=displayed)
     spans = [FaceSpan(span.face.box, span.face.score, times[span.first] - times[0],
                       times[span.last] - times[0]) for span in tracks.spans(found, count, every)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import DecodeError, ImageTooLarge, UnsafeToClean, UnsupportedVideo, VideoTooLong
+from ..errors import ImageTooLarge, UnsafeToClean, UnsupportedVideo, VideoDecodeError, VideoTooLong
 from ..options import Options
 from .movie import Movie, Track
 from .source import Source, open_container, read_structure
@@ -96,13 +96,13 @@ def _video_facts(stream, movie: Movie, seconds: float, options: Options, path: P
     context = stream.codec_context
     width, height = context.width, context.height
     if width <= 0 or height <= 0:
-        raise DecodeError(f"the video declares an empty picture size {width}x{height}", path)
+        raise VideoDecodeError(f"the video declares an empty picture size {width}x{height}", path)
     if width * height > options.max_pixels:
         raise ImageTooLarge(f"the video's frames are {width}x{height} = {width * height / 1e6:.0f} megapixels, "
                             f"more than the limit of {options.max_pixels / 1e6:.0f}", path)
     frames = stream.frames
     if frames > MAX_FRAME_RATE * max(seconds, 1.0):
-        raise DecodeError(f"the video declares {frames} frames in {seconds:.1f} seconds", path)
+        raise VideoDecodeError(f"the video declares {frames} frames in {seconds:.1f} seconds", path)
     track = _track(movie, stream)
     entry = track.format if track else ""
     if entry in DOLBY_VISION_ONLY:

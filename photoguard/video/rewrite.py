@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from ..errors import DecodeError
+from ..errors import VideoDecodeError
 from ..options import Options
 from .boxes import Box, children, full_box, read_box, top_level
 from .encoder import add_audio_stream, add_video_stream
@@ -49,7 +49,7 @@ def write_copy(source: Source, handle: BinaryIO, probe: Probe, faces: FacePass |
             if probe.video is not None:
                 stream = container.streams[probe.video]
                 video = _PictureCopy(output, stream, written) if faces is None and probe.copyable \
-                    else _PictureEncode(output, decoding(stream), probe, faces, options, written)
+                    else _PictureEncode(output, decoding(stream), probe, faces, options, written, source.path)
             if probe.audio is not None:
                 stream = container.streams[probe.audio]
                 audio = _SoundCopy(output, stream, written) if stream.codec_context.name == "aac" \
@@ -61,11 +61,11 @@ def write_copy(source: Source, handle: BinaryIO, probe: Probe, faces: FacePass |
             for part in kept:
                 part.finish()
         except av.FFmpegError as exc:
-            raise DecodeError(f"cannot rewrite the video: {reason(exc)}", source.path) from exc
+            raise VideoDecodeError(f"cannot rewrite the video: {reason(exc)}", source.path) from exc
         finally:
             output.close()
     if faces is not None and written.frames != len(faces.per_frame):
-        raise DecodeError(f"the video decoded to {written.frames} frames, then to {len(faces.per_frame)}",
+        raise VideoDecodeError(f"the video decoded to {written.frames} frames, then to {len(faces.per_frame)}",
                           source.path)
     drop_empty_user_data(handle)
     return written
@@ -89,8 +89,8 @@ class _PictureCopy:
 
 class _PictureEncode:
     def __init__(self, output, source, probe: Probe, faces: FacePass | None, options: Options,
-                 written: Written):
-        self.output, self.source, self.probe, self.written = output, source, probe, written
+                 written: Written, path):
+        self.output, self.source, self.probe, self.written, self.path = output, source, probe, written, path
         self.faces, self.options = faces, options
         self.stream, self.filter_description = add_video_stream(output, source, probe)
         self.filter = None
@@ -107,8 +107,8 @@ class _PictureEncode:
         if self.faces is not None and index >= len(self.faces.per_frame):
             return  # counted: write_copy refuses the copy
         if (frame.width, frame.height) != (self.probe.width, self.probe.height):
-            raise DecodeError(f"the picture size changes from {self.probe.width}x{self.probe.height} to "
-                              f"{frame.width}x{frame.height} within the video")
+            raise VideoDecodeError(f"the picture size changes from {self.probe.width}x{self.probe.height} to "
+                                   f"{frame.width}x{frame.height} within the video", self.path)
         frame = prepare(frame, self.pixel_format)
         if self.faces is not None:
             stored = (self.probe.width, self.probe.height)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
-from ..errors import DecodeError, InputError
+from ..errors import InputError, VideoDecodeError
 from .movie import Movie, read_movie
 
 
@@ -42,7 +42,7 @@ def read_structure(source: Source) -> Movie:
             handle.seek(0, io.SEEK_END)
             return read_movie(handle, handle.tell())
         except ValueError as exc:
-            raise DecodeError(f"damaged video structure: {exc}", source.path) from exc
+            raise VideoDecodeError(f"damaged video structure: {exc}", source.path) from exc
         except OSError as exc:
             raise InputError(f"cannot read the file: {exc.strerror or exc}", source.path) from exc
 
@@ -56,7 +56,7 @@ def open_container(source: Source):
         try:
             container = av.open(handle if source.data is not None else str(source.path), "r")
         except (av.FFmpegError, OSError, ValueError) as exc:
-            raise DecodeError(f"cannot read the video: {reason(exc)}", source.path) from exc
+            raise VideoDecodeError(f"cannot read the video: {reason(exc)}", source.path) from exc
         try:
             yield container
         finally:

@@ -78,6 +78,10 @@ def _collect(data: bytes, box: Box, items: list, kinds: set) -> None:
                 kinds.add("xmp")
             elif item.type in _SAMSUNG:
                 kinds.add("maker-notes")
+            elif item.type.startswith("\xa9") and item.end - item.body >= 4:
+                # QuickTime text: a 2-byte length and a 2-byte language, then the text
+                length = uint(data, item.body, 2)
+                items.append((item.type, data[item.body + 4 : min(item.end, item.body + 4 + length)]))
             else:
                 items.append((item.type, data[item.body : item.end]))
     elif box.type == "meta":
@@ -154,12 +158,8 @@ def _read_item(name: str, value: bytes, found: Metadata, kinds: set) -> None:
 
 
 def _text(name: str, value: bytes) -> str:
-    """A readable value: QuickTime ``©xxx`` items start with a 2-byte length and a language,
-    3GPP ones with a full box header and a language."""
-    if name.startswith("\xa9") and len(value) >= 4:
-        length = uint(value, 0, 2)
-        value = value[4 : 4 + length]
-    elif name in _3GPP_TEXT:
+    """A readable value (3GPP text boxes start with a full box header and a language)."""
+    if name in _3GPP_TEXT:
         value = value[6:]
     return value.decode("utf-8", "replace").strip("\0 ").strip()
 
