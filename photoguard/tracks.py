@@ -81,6 +81,8 @@ class Span:
     first: int
     last: int
     face: Face
+    #: (frame, face) of each detection
+    detections: tuple = ()
 
 
 def spans(found: dict[int, list[Face]], count: int, every: int) -> list[Span]:
@@ -90,7 +92,7 @@ def spans(found: dict[int, list[Face]], count: int, every: int) -> list[Span]:
     for track in _link(found):
         first, last = track.detections[0][0], track.detections[-1][0]
         best = max((face for _, face in track.detections), key=lambda face: face.score)
-        out.append(Span(max(0, first - reach), min(count - 1, last + reach), best))
+        out.append(Span(max(0, first - reach), min(count - 1, last + reach), best, tuple(track.detections)))
     return sorted(out, key=lambda span: (span.first, span.last))
 
 

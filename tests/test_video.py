@@ -356,3 +356,31 @@ def test_a_failing_still_takes_its_clip_with_it(tmp_path, marker_detector, monke
         original(src, tmp_path / "out" / "photo.jpg", Options(keep_motion=True))
     assert [dst.name for dst in calls] == ["photo.jpg"]
     assert list((tmp_path / "out").iterdir()) == []  # the clip was written first, then removed
+
+
+@pytest.mark.parametrize("command", ["clean", "review"])
+def test_the_review_page_shows_a_few_frames_of_each_clip(tmp_path, marker_detector, command):
+    from click.testing import CliRunner
+
+    from photoguard import review
+    from photoguard.cli import cli
+    from test_review import page_data
+
+    folder = tmp_path / "roll"
+    folder.mkdir()
+    make_clip(folder / "kids.mov", size=(120, 160), rotation=-90, container="mov")
+    args = [command, str(folder), "-o", str(tmp_path / "out"), "-j", "1"] + (["--review"] if command == "clean" else [])
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    [entry] = page_data(tmp_path / "out" / review.PAGE_NAME)["photos"]
+    assert entry["name"] == "kids.mp4"
+    assert len(entry["times"]) == 4 and entry["original"] is None
+    assert len(entry["faces"]) == 4  # the face, outlined in each frame shown
+    assert entry["h"] > entry["w"]  # portrait frames (the clip's turn applied)
+    from PIL import Image
+
+    with Image.open(tmp_path / "out" / entry["thumb"]) as sheet:
+        pixels = np.asarray(sheet.convert("RGB"))
+    for face in entry["faces"]:  # obscured in the frames shown, before and after cleaning
+        x, y, w, h = (round(v * sheet.width / entry["w"]) for v in face["box"])
+        assert detail(pixels, (x, y, w, h)) < 12

@@ -36,6 +36,12 @@ class FaceSpan(Face):
 
     start: float = 0.0
     end: float = 0.0
+    #: (time, box) of each detection of the face, for previews
+    path: tuple = ()
+
+    def box_at(self, time: float) -> tuple[int, int, int, int]:
+        """Where the face was found nearest to ``time``."""
+        return min(self.path, key=lambda step: abs(step[0] - time))[1] if self.path else self.box
 
 
 @dataclass
@@ -97,8 +103,9 @@ def find_faces(source: Source, probe: Probe, options: Options) -> FacePass:
     if count == 0:
         raise VideoDecodeError("the video holds no frames", source.path)
     per_frame = tracks.faces_by_frame(found, count, every, size=displayed)
-    spans = [FaceSpan(span.face.box, span.face.score, times[span.first] - times[0],
-                      times[span.last] - times[0]) for span in tracks.spans(found, count, every)]
+    spans = [FaceSpan(span.face.box, span.face.score, times[span.first] - times[0], times[span.last] - times[0],
+                      tuple((times[frame] - times[0], face.box) for frame, face in span.detections))
+             for span in tracks.spans(found, count, every)]
     return FacePass(per_frame, spans)
 
 
