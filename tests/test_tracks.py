@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from photoguard.detect.base import Face
-from photoguard.tracks import EXTRA_REACH, faces_by_frame, sampled_frames
+from photoguard.tracks import EXTRA_REACH, MAX_MISSES, faces_by_frame, sampled_frames
 
 
 def covers(outer, inner) -> bool:
@@ -83,3 +85,24 @@ def test_boxes_are_clipped_to_the_frame():
 
 def test_nothing_found_nothing_obscured():
     assert faces_by_frame({0: [], 3: []}, 5, 3) == [[]] * 5
+
+
+@settings(max_examples=40, deadline=None)
+@given(every=st.integers(1, 6), seed=st.integers(0, 10_000), cut=st.integers(20, 120))
+def test_frames_far_enough_behind_the_last_one_seen_are_settled(every, seed, cut):
+    """A video's writing pass may follow its detection pass: the faces of a frame `lag` frames
+    behind the last one looked at no longer change, whatever is found after it."""
+    import random
+
+    rng = random.Random(seed)
+    count = 150
+    faces = [(rng.randrange(0, 300), rng.randrange(0, 200), rng.randrange(8, 60)) for _ in range(4)]
+    found = {}
+    for frame in sampled_frames(count, every):
+        seen = [Face((x + frame * rng.randrange(-3, 4), y, size, size), 0.9) for x, y, size in faces
+                if rng.random() < 0.6]
+        found[frame] = seen
+    lag = (MAX_MISSES + 2) * every + EXTRA_REACH
+    full = faces_by_frame(found, count, every)
+    prefix = faces_by_frame({f: v for f, v in found.items() if f < cut}, cut, every)
+    assert prefix[: max(0, cut - lag)] == full[: max(0, cut - lag)]

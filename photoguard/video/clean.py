@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from ..atomic import write_atomically
 from ..metadata import Metadata
 from ..options import Options
-from .faces import FacePass, find_faces
+from .faces import FaceTimeline, detect_faces, find_faces
 from .probe import Probe, probe
 from .rewrite import Written, write_copy
 from .source import Source
 from .tags import read_tags
+from .threads import share
 from .verify import Expected, verify_copy
 
 
@@ -21,16 +23,30 @@ def clean_video(source: Source, dst: Path, options: Options):
 
     found = probe(source, options)
     metadata = what_it_gives_away(found, options)
-    faces = find_faces(source, found, options) if options.faces and found.video is not None else None
+    faces = FaceTimeline(found) if options.faces and found.video is not None else None
     written: list[Written] = []
 
     def check(path: Path) -> None:
         size = (found.width, found.height) if found.video is not None else None
         verify_copy(path, Expected(written[0].frames, size, found.rotation, found.audio is not None))
 
-    write_atomically(dst, lambda handle: written.append(write_copy(source, handle, found, faces, options)),
-                     check, overwrite=options.overwrite)
-    return Result(source.path, dst, "cleaned", faces.spans if faces else [], metadata.kinds)
+    detection = None
+    if faces is not None and share() > 1:
+        # a second core: the writing pass follows the detection pass instead of waiting for it
+        detection = threading.Thread(target=detect_faces, args=(source, found, options, faces), daemon=True)
+        detection.start()
+    elif faces is not None:
+        detect_faces(source, found, options, faces)
+        if faces.error is not None:
+            raise faces.error
+    try:
+        write_atomically(dst, lambda handle: written.append(write_copy(source, handle, found, faces, options)),
+                         check, overwrite=options.overwrite)
+    finally:
+        if detection is not None:
+            faces.stop()
+            detection.join()
+    return Result(source.path, dst, "cleaned", faces.spans() if faces else [], metadata.kinds)
 
 
 def scan_video(source: Source, options: Options):
@@ -39,10 +55,9 @@ def scan_video(source: Source, options: Options):
 
     found = probe(source, options)
     metadata = what_it_gives_away(found, options)
-    faces: FacePass | None = find_faces(source, found, options) if options.faces and found.video is not None \
-        else None
+    faces = find_faces(source, found, options) if options.faces and found.video is not None else None
     width, height = found.displayed
-    return Report(source.path, _container_name(found), width, height, faces.spans if faces else [], metadata,
+    return Report(source.path, _container_name(found), width, height, faces.spans() if faces else [], metadata,
                   seconds=round(found.seconds, 3))
 
 

@@ -6,13 +6,16 @@ them: every frame of a short clip, a few frames per second of a long one. ``trac
 those detections into one track per face and spreads each over the frames between, before
 and after, so the second pass (which writes the copy) knows every frame's faces, including
 frames before a face was first found.
+
+The second pass may run while the first is still going (on a process given two cores or
+more), but it only ever reads a frame's faces once the first pass is far enough ahead that
+nothing it finds later can change them (``FaceTimeline.settled``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-import numpy as np
+import threading
+from dataclasses import dataclass
 
 from .. import tracks
 from ..detect.base import Face
@@ -28,6 +31,9 @@ DETECT_SIDE = 640
 #: clips up to this long get every frame looked at; longer ones DETECTIONS_PER_SECOND
 EVERY_FRAME_UP_TO = 5.0
 DETECTIONS_PER_SECOND = 10.0
+#: the faces of the frames found so far are worked out again after this many more frames
+#: (each time over all of them: fewer, longer steps cost less in a long clip)
+RECOMPUTE_EVERY = 300
 
 
 @dataclass(frozen=True)
@@ -44,14 +50,6 @@ class FaceSpan(Face):
         return min(self.path, key=lambda step: abs(step[0] - time))[1] if self.path else self.box
 
 
-@dataclass
-class FacePass:
-    #: per frame, the faces to obscure, in displayed pixels of the full frame
-    per_frame: list[list[Face]] = field(default_factory=list)
-    #: one per face, for reports
-    spans: list[FaceSpan] = field(default_factory=list)
-
-
 def sampling_step(probe: Probe) -> int:
     """Look at every ``step``-th frame: all of a short clip, a few per second of a long one."""
     if probe.seconds <= EVERY_FRAME_UP_TO or not probe.frames:
@@ -65,48 +63,132 @@ def reduced_size(width: int, height: int) -> tuple[int, int]:
     return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
 
 
-def find_faces(source: Source, probe: Probe, options: Options) -> FacePass:
+class FaceTimeline:
+    """The faces of every frame (displayed pixels), filled by the detection pass."""
+
+    def __init__(self, probe: Probe):
+        self.every = sampling_step(probe)
+        self.size = probe.displayed
+        #: the frames a track may reach back from its first detection, or span between two of
+        #: its detections: a frame this far behind the last one looked at is settled
+        self.lag = (tracks.MAX_MISSES + 2) * self.every + tracks.EXTRA_REACH
+        self.found: dict[int, list[Face]] = {}
+        self.times: list[float] = []
+        self.done = False
+        self.error: BaseException | None = None
+        self.stopped = False
+        self._changed = threading.Condition()
+        self._per_frame: list[list[Face]] = []
+        self._settled = 0
+
+    # --- the detection pass ---
+
+    def frame(self, time: float, faces: list[Face] | None) -> None:
+        """One more frame, with the faces found in it (None: not looked at)."""
+        with self._changed:
+            if faces is not None:
+                self.found[len(self.times)] = faces
+            self.times.append(time)
+            self._changed.notify_all()
+
+    def finish(self, error: BaseException | None = None) -> None:
+        with self._changed:
+            self.done, self.error = True, error
+            self._changed.notify_all()
+
+    # --- the writing pass ---
+
+    def faces(self, index: int) -> list[Face]:
+        """The faces of frame ``index``, once nothing found later can change them."""
+        if index >= self._settled:
+            self._settle(index)
+        return self._per_frame[index] if index < len(self._per_frame) else []
+
+    def total(self) -> int:
+        """The number of frames, once the detection pass is over."""
+        self._wait(lambda: self.done)
+        return len(self.times)
+
+    def _wait(self, ready) -> None:
+        with self._changed:
+            while not self._changed.wait_for(ready, timeout=1.0):
+                pass  # woken every second: a time budget's signal is never held up
+            if self.error is not None:
+                raise self.error
+
+    def _settle(self, index: int) -> None:
+        self._wait(lambda: self.done or len(self.times) > index + self.lag + RECOMPUTE_EVERY)
+        with self._changed:
+            found, count, done = dict(self.found), len(self.times), self.done
+        self._per_frame = tracks.faces_by_frame(found, count, self.every, size=self.size)
+        self._settled = count if done else count - self.lag
+
+    def stop(self) -> None:
+        """Tell the detection pass to give up (the writing pass failed)."""
+        with self._changed:
+            self.stopped = True
+
+    def spans(self) -> list[FaceSpan]:
+        """One per face, for reports (after the detection pass)."""
+        start = self.times[0] if self.times else 0.0
+        return [FaceSpan(span.face.box, span.face.score, self.times[span.first] - start,
+                         self.times[span.last] - start,
+                         tuple((self.times[frame] - start, face.box) for frame, face in span.detections))
+                for span in tracks.spans(self.found, len(self.times), self.every)]
+
+
+def detect_faces(source: Source, probe: Probe, options: Options, timeline: FaceTimeline) -> None:
+    """The detection pass, filling ``timeline``; any failure is handed to it too."""
+    try:
+        _detect(source, probe, options, timeline)
+    except BaseException as exc:  # noqa: BLE001 - the writing pass raises it in its own thread
+        timeline.finish(exc)
+        return
+    timeline.finish()
+
+
+def _detect(source: Source, probe: Probe, options: Options, timeline: FaceTimeline) -> None:
     from ..pipeline import get_detector
 
     detector = get_detector(options)
-    every = sampling_step(probe)
     small = reduced_size(probe.width, probe.height)
     displayed, shown = probe.displayed, (small[1], small[0]) if probe.rotation % 180 else small
     scale = (displayed[0] / shown[0], displayed[1] / shown[1])
-    found: dict[int, list[Face]] = {}
-    times: list[float] = []
-    last = None
 
-    def detect(index: int, frame) -> None:
-        pixels = upright(frame.reformat(*small, format="rgb24", interpolation="AREA").to_ndarray(),
-                         probe.rotation)
-        found[index] = [face.scaled(*scale) for face in detector.detect(pixels)]
+    def detect(frame) -> list[Face]:
+        pixels = upright(frame.reformat(*small, format="rgb24", interpolation="AREA").to_ndarray(), probe.rotation)
+        return [face.scaled(*scale) for face in detector.detect(pixels)]
 
+    previous = None  # (time, faces or None when not looked at, frame)
     with open_container(source) as container:
         stream = decoding(container.streams[probe.video])
         try:
             for index, frame in enumerate(container.decode(stream)):
+                if timeline.stopped:
+                    return
                 if index >= probe.max_frames:
                     raise VideoDecodeError(f"the video holds more frames than its {probe.seconds:.1f} seconds "
-                                      "can show", source.path)
-                times.append(float(frame.time) if frame.time is not None else index / 30)
-                if index % every == 0:
-                    detect(index, frame)
-                    last = None
-                else:
-                    last = (index, frame)
+                                           "can show", source.path)
+                # each frame is handed over one frame late, once it is known not to be the last
+                if previous is not None:
+                    timeline.frame(*previous[:2])
+                time = float(frame.time) if frame.time is not None else index / 30
+                previous = (time, detect(frame) if index % timeline.every == 0 else None, frame)
         except av_errors() as exc:
             raise VideoDecodeError(f"cannot decode the video: {reason(exc)}", source.path) from exc
-        if last is not None:  # the last frame is always looked at: a face may enter late
-            detect(*last)
-    count = len(times)
-    if count == 0:
+    if previous is None:
         raise VideoDecodeError("the video holds no frames", source.path)
-    per_frame = tracks.faces_by_frame(found, count, every, size=displayed)
-    spans = [FaceSpan(span.face.box, span.face.score, times[span.first] - times[0], times[span.last] - times[0],
-                      tuple((times[frame] - times[0], face.box) for frame, face in span.detections))
-             for span in tracks.spans(found, count, every)]
-    return FacePass(per_frame, spans)
+    time, faces, frame = previous
+    timeline.frame(time, faces if faces is not None else detect(frame))  # a face may enter late
+
+
+def find_faces(source: Source, probe: Probe, options: Options) -> FaceTimeline:
+    """The detection pass on its own (for scans and previews)."""
+    timeline = FaceTimeline(probe)
+    detect_faces(source, probe, options, timeline)
+    if timeline.error is not None:
+        raise timeline.error
+    return timeline
 
 
 def av_errors() -> tuple[type[Exception], ...]:

@@ -17,7 +17,7 @@ from ..errors import VideoDecodeError
 from ..options import Options
 from .boxes import Box, children, full_box, read_box, top_level
 from .encoder import add_audio_stream, add_video_stream
-from .faces import FacePass
+from .faces import FaceTimeline
 from .geometry import to_stored
 from .planes import obscure_frame, prepare
 from .probe import Probe
@@ -35,7 +35,7 @@ class Written:
     audio_packets: int = 0
 
 
-def write_copy(source: Source, handle: BinaryIO, probe: Probe, faces: FacePass | None,
+def write_copy(source: Source, handle: BinaryIO, probe: Probe, faces: FaceTimeline | None,
                options: Options) -> Written:
     """Write the copy into ``handle``: an empty file open for reading and writing (as
     ``atomic.write_atomically`` gives it), read back at the end to cut the muxer's empty box."""
@@ -64,9 +64,8 @@ def write_copy(source: Source, handle: BinaryIO, probe: Probe, faces: FacePass |
             raise VideoDecodeError(f"cannot rewrite the video: {reason(exc)}", source.path) from exc
         finally:
             output.close()
-    if faces is not None and written.frames != len(faces.per_frame):
-        raise VideoDecodeError(f"the video decoded to {written.frames} frames, then to {len(faces.per_frame)}",
-                          source.path)
+    if faces is not None and written.frames != faces.total():
+        raise VideoDecodeError(f"the video decoded to {faces.total()} frames, then to {written.frames}", source.path)
     drop_empty_user_data(handle)
     return written
 
@@ -88,7 +87,7 @@ class _PictureCopy:
 
 
 class _PictureEncode:
-    def __init__(self, output, source, probe: Probe, faces: FacePass | None, options: Options,
+    def __init__(self, output, source, probe: Probe, faces: FaceTimeline | None, options: Options,
                  written: Written, path):
         self.output, self.source, self.probe, self.written, self.path = output, source, probe, written, path
         self.faces, self.options = faces, options
@@ -104,15 +103,13 @@ class _PictureEncode:
     def _encode(self, frame) -> None:
         index = self.written.frames
         self.written.frames += 1
-        if self.faces is not None and index >= len(self.faces.per_frame):
-            return  # counted: write_copy refuses the copy
         if (frame.width, frame.height) != (self.probe.width, self.probe.height):
             raise VideoDecodeError(f"the picture size changes from {self.probe.width}x{self.probe.height} to "
                                    f"{frame.width}x{frame.height} within the video", self.path)
         frame = prepare(frame, self.pixel_format)
         if self.faces is not None:
             stored = (self.probe.width, self.probe.height)
-            faces = [to_stored(face, self.probe.rotation, stored) for face in self.faces.per_frame[index]]
+            faces = [to_stored(face, self.probe.rotation, stored) for face in self.faces.faces(index)]
             obscure_frame(frame, faces, self.options.mode, self.options.mask_scale)
         if frame.pts is None or (self.last_pts is not None and frame.pts <= self.last_pts):
             # a broken source's timing: one tick on keeps the order the encoder needs
