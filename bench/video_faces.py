@@ -13,6 +13,10 @@ part of one mask ellipse (mask scale 1.4, the ellipse less its feathered rim). T
 geometric stand-in for ../shared/tools/video_face_eval.py, which judges the pixels of real
 copies (run it to confirm a choice). Prints coverage, the longest run of frames a face stays
 uncovered, and the detector's time per frame at each side (provisional on a busy machine).
+
+``--write OUT`` also writes cleaned copies of the clips into OUT with the product's own
+writing pass, fed the cached detections of the first side and step given (no detector runs),
+for ../shared/tools/video_face_eval.py FACES_DIR OUT to judge their pixels.
 """
 
 from __future__ import annotations
@@ -77,12 +81,16 @@ def score(clips: dict, cache: dict, side: int, every: int) -> tuple[int, int, in
     """(covered face-frames, face-frames, longest uncovered run) over all clips."""
     from photoguard import tracks
     from photoguard.detect.base import Face
+    from photoguard.video.faces import grown
 
     hits = total = longest = 0
     for name, truth in clips.items():
+        if str(side) not in cache.get(name, {}):
+            continue  # not detected yet (a run cut short): scored on the clips there are
         per_frame_found = cache[name][str(side)]
         count = len(per_frame_found)
-        sampled = {i: [Face(tuple(b), s) for b, s in per_frame_found[i]] for i in tracks.sampled_frames(count, every)}
+        sampled = {i: [grown(Face(tuple(b), s)) for b, s in per_frame_found[i]]
+                   for i in tracks.sampled_frames(count, every)}
         shown = tracks.faces_by_frame(sampled, count, every, size=(truth["width"], truth["height"]))
         runs: dict[int, int] = {}
         for index, faces in enumerate(truth["faces"][:count]):
@@ -108,15 +116,24 @@ def main() -> None:
     parser.add_argument("--detect-only", action="store_true",
                         help="only fill the cache (this part needs no photoguard.video: another "
                              "engine's checkout can fill it)")
+    parser.add_argument("--score-only", action="store_true", help="only score what the cache holds")
+    parser.add_argument("--grow", default=None, metavar="W,H",
+                        help="grow detected boxes by these shares instead of the product's GROW_WIDTH, GROW_HEIGHT")
+    parser.add_argument("--write", type=Path, default=None, metavar="OUT",
+                        help="write cleaned copies from the cached detections (first side and step)")
     args = parser.parse_args()
     sides = [int(s) for s in args.sides.split(",")]
+    if args.grow:
+        from photoguard.video import faces as face_pass
+
+        face_pass.GROW_WIDTH, face_pass.GROW_HEIGHT = (float(v) for v in args.grow.split(","))
     truth = json.loads((args.faces_dir / "gt.json").read_text())["clips"]
     cache = json.loads(args.cache.read_text()) if args.cache.exists() else {}
-    detector = pipeline.get_detector(Options())
+    detector = None if args.score_only else pipeline.get_detector(Options())
     timing = {side: [0.0, 0] for side in sides}
     for name in sorted(truth):
         missing = [s for s in sides if str(s) not in cache.get(name, {})]
-        if not missing:
+        if not missing or args.score_only:
             continue
         found, spent = detect_clip(args.faces_dir / "clips" / name, missing, detector)
         entry = cache.setdefault(name, {})
@@ -136,6 +153,34 @@ def main() -> None:
             hits, total, longest = score(truth, cache, side, every)
             print(f"side {side:4d} every {every}: coverage {hits}/{total} = {hits / total:.4f}, "
                   f"longest uncovered run {longest} frames")
+    if args.write:
+        write_copies(args.faces_dir, truth, cache, sides[0], int(args.every.split(",")[0]), args.write)
+
+
+def write_copies(faces_dir: Path, truth: dict, cache: dict, side: int, every: int, out: Path) -> None:
+    from photoguard.detect.base import Face
+    from photoguard.video import faces as face_pass
+    from photoguard.video.probe import probe
+    from photoguard.video.rewrite import write_copy
+    from photoguard.video.source import Source
+
+    out.mkdir(parents=True, exist_ok=True)
+    for name in sorted(truth):
+        if str(side) not in cache.get(name, {}):
+            continue
+        source, options = Source(faces_dir / "clips" / name), Options()
+        found = probe(source, options)
+        timeline = face_pass.FaceTimeline(found)
+        timeline.every = every
+        per_frame = cache[name][str(side)]
+        for index, detections in enumerate(per_frame):
+            sampled = index % every == 0 or index == len(per_frame) - 1
+            faces = [face_pass.grown(Face(tuple(box), score)) for box, score in detections]
+            timeline.frame(index / 30, faces if sampled else None)
+        timeline.finish()
+        with open(out / name, "w+b") as handle:
+            write_copy(source, handle, found, timeline, options)
+        print(f"wrote {name}", flush=True)
 
 
 if __name__ == "__main__":

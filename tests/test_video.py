@@ -384,3 +384,28 @@ def test_the_review_page_shows_a_few_frames_of_each_clip(tmp_path, marker_detect
     for face in entry["faces"]:  # obscured in the frames shown, before and after cleaning
         x, y, w, h = (round(v * sheet.width / entry["w"]) for v in face["box"])
         assert detail(pixels, (x, y, w, h)) < 12
+
+
+def test_bad_videos_fail_with_one_reason_and_no_copy(tmp_path, marker_detector):
+    from photoguard.errors import InputError, UnsupportedVideo
+
+    good = make_clip(tmp_path / "good.mp4", audio=None).read_bytes()
+    cases = {
+        "moov-past-the-end.mp4": good[:-40],
+        "unknown-codec.mp4": good.replace(b"avc1", b"zzzz"),  # a codec FFmpeg has no decoder for
+    }
+    empty = av.open(str(tmp_path / "no-frames.mp4"), "w")
+    stream = empty.add_stream("libx264", rate=30)
+    stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+    empty.start_encoding()  # a track with no samples
+    empty.close()
+    cases["no-frames.mp4"] = (tmp_path / "no-frames.mp4").read_bytes()
+    out = tmp_path / "out"
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(InputError) as failure:
+            clean_file(tmp_path / name, out / name)
+        assert "\n" not in str(failure.value)
+        if name == "unknown-codec.mp4":
+            assert isinstance(failure.value, UnsupportedVideo)
+    assert not out.exists() or list(out.iterdir()) == []

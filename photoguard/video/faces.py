@@ -31,6 +31,9 @@ DETECT_SIDE = 640
 #: clips up to this long get every frame looked at; longer ones DETECTIONS_PER_SECOND
 EVERY_FRAME_UP_TO = 5.0
 DETECTIONS_PER_SECOND = 10.0
+#: detected boxes are grown by these shares of their width and height (measured: the detector's
+#: boxes stop at the brow and chin, the obscured area must take in forehead, hair and jaw)
+GROW_WIDTH, GROW_HEIGHT = 0.0, 0.0
 #: the faces of the frames found so far are worked out again after this many more frames
 #: (each time over all of them: fewer, longer steps cost less in a long clip)
 RECOMPUTE_EVERY = 300
@@ -56,6 +59,13 @@ def sampling_step(probe: Probe) -> int:
         return 1
     rate = probe.frames / probe.seconds
     return max(1, round(rate / DETECTIONS_PER_SECOND))
+
+
+def grown(face: Face) -> Face:
+    """A detection grown around its centre by GROW_WIDTH and GROW_HEIGHT."""
+    x, y, w, h = face.box
+    dx, dy = w * GROW_WIDTH / 2, h * GROW_HEIGHT / 2
+    return Face((round(x - dx), round(y - dy), round(w + 2 * dx), round(h + 2 * dy)), face.score)
 
 
 def reduced_size(width: int, height: int) -> tuple[int, int]:
@@ -157,7 +167,7 @@ def _detect(source: Source, probe: Probe, options: Options, timeline: FaceTimeli
 
     def detect(frame) -> list[Face]:
         pixels = upright(frame.reformat(*small, format="rgb24", interpolation="AREA").to_ndarray(), probe.rotation)
-        return [face.scaled(*scale) for face in detector.detect(pixels)]
+        return [grown(face.scaled(*scale)) for face in detector.detect(pixels)]
 
     previous = None  # (time, faces or None when not looked at, frame)
     with open_container(source) as container:
