@@ -34,6 +34,8 @@ from photoguard.options import Options
 
 MASK_SCALE = Options().mask_scale
 MIN_FACE = 10
+#: tracks scoring below this need two detections (--confirm-below)
+CONFIRM_BELOW = 0.0
 SHRINK = 0.125
 
 
@@ -91,7 +93,8 @@ def score(clips: dict, cache: dict, side: int, every: int) -> tuple[int, int, in
         count = len(per_frame_found)
         sampled = {i: [grown(Face(tuple(b), s)) for b, s in per_frame_found[i]]
                    for i in tracks.sampled_frames(count, every)}
-        shown = tracks.faces_by_frame(sampled, count, every, size=(truth["width"], truth["height"]))
+        shown = tracks.faces_by_frame(sampled, count, every, size=(truth["width"], truth["height"]),
+                                      confirm_below=CONFIRM_BELOW)
         runs: dict[int, int] = {}
         for index, faces in enumerate(truth["faces"][:count]):
             for x, y, w, h, face_id in faces:
@@ -119,17 +122,31 @@ def main() -> None:
     parser.add_argument("--score-only", action="store_true", help="only score what the cache holds")
     parser.add_argument("--grow", default=None, metavar="W,H",
                         help="grow detected boxes by these shares instead of the product's GROW_WIDTH, GROW_HEIGHT")
+    parser.add_argument("--threshold", type=float, default=None, help="detection threshold (default: the engine's)")
+    parser.add_argument("--clips", default="", help="only clips whose names contain one of these (comma-separated)")
+    parser.add_argument("--confirm-below", type=float, default=0.0,
+                        help="tracks whose detections all score below this need two of them")
+    parser.add_argument("--hold", default=None, metavar="MISSES,REACH",
+                        help="photoguard.tracks MAX_MISSES and EXTRA_REACH to try instead of the product's")
     parser.add_argument("--write", type=Path, default=None, metavar="OUT",
                         help="write cleaned copies from the cached detections (first side and step)")
     args = parser.parse_args()
     sides = [int(s) for s in args.sides.split(",")]
+    global CONFIRM_BELOW
+    CONFIRM_BELOW = args.confirm_below
+    if args.hold:
+        from photoguard import tracks
+
+        tracks.MAX_MISSES, tracks.EXTRA_REACH = (int(v) for v in args.hold.split(","))
     if args.grow:
         from photoguard.video import faces as face_pass
 
         face_pass.GROW_WIDTH, face_pass.GROW_HEIGHT = (float(v) for v in args.grow.split(","))
     truth = json.loads((args.faces_dir / "gt.json").read_text())["clips"]
+    if args.clips:
+        truth = {k: v for k, v in truth.items() if any(part in k for part in args.clips.split(","))}
     cache = json.loads(args.cache.read_text()) if args.cache.exists() else {}
-    detector = None if args.score_only else pipeline.get_detector(Options())
+    detector = None if args.score_only else pipeline.get_detector(Options(threshold=args.threshold))
     timing = {side: [0.0, 0] for side in sides}
     for name in sorted(truth):
         missing = [s for s in sides if str(s) not in cache.get(name, {})]

@@ -79,7 +79,7 @@ def main() -> None:
     shutil.rmtree(args.scratch, ignore_errors=True)
     args.scratch.mkdir(parents=True)
     count = frames(args.clip)
-    jobs = ["-j", str(args.jobs), "-q"]
+    jobs = ["-j", str(args.jobs), "-q", "--max-seconds", "0"]  # measure, never give up
     seconds = {
         "floor": timed([sys.executable, "-c", FLOOR, str(args.clip), str(args.scratch / "floor.mp4")]),
         "no-faces": timed([*PHOTOGUARD, "clean", "--no-faces", str(args.clip), "-o", str(args.scratch / "nofaces"), *jobs]),

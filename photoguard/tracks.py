@@ -54,14 +54,18 @@ class _Track:
 
 
 def faces_by_frame(found: dict[int, list[Face]], count: int, every: int,
-                   size: tuple[int, int] | None = None) -> list[list[Face]]:
+                   size: tuple[int, int] | None = None, confirm_below: float = 0.0) -> list[list[Face]]:
     """The faces to obscure in each of ``count`` frames.
 
     ``found`` maps the frames the detector ran on (see ``sampled_frames``) to the faces it
     found there; ``every`` is the sampling step. ``size`` (width, height) clips boxes to the
     frame. Each returned face's score is the best of the detections of its track.
+
+    ``confirm_below``: a track whose detections all score below this needs two of them (a
+    detector run with a lower threshold than usual finds more faces, and noise that a second
+    look does not find again).
     """
-    tracks = _link(found)
+    tracks = _confirmed(_link(found), confirm_below)
     out: list[list[Face]] = [[] for _ in range(count)]
     reach = max(1, every) - 1 + EXTRA_REACH
     for track in tracks:
@@ -85,15 +89,20 @@ class Span:
     detections: tuple = ()
 
 
-def spans(found: dict[int, list[Face]], count: int, every: int) -> list[Span]:
+def spans(found: dict[int, list[Face]], count: int, every: int, confirm_below: float = 0.0) -> list[Span]:
     """The tracks ``faces_by_frame`` obscures, one per face, in order of first frame."""
     reach = max(1, every) - 1 + EXTRA_REACH
     out = []
-    for track in _link(found):
+    for track in _confirmed(_link(found), confirm_below):
         first, last = track.detections[0][0], track.detections[-1][0]
         best = max((face for _, face in track.detections), key=lambda face: face.score)
         out.append(Span(max(0, first - reach), min(count - 1, last + reach), best, tuple(track.detections)))
     return sorted(out, key=lambda span: (span.first, span.last))
+
+
+def _confirmed(tracks: list[_Track], confirm_below: float) -> list[_Track]:
+    return [track for track in tracks
+            if len(track.detections) >= 2 or any(face.score >= confirm_below for _, face in track.detections)]
 
 
 def _link(found: dict[int, list[Face]]) -> list[_Track]:

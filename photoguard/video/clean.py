@@ -8,7 +8,7 @@ from pathlib import Path
 from ..atomic import write_atomically
 from ..metadata import Metadata
 from ..options import Options
-from .faces import FaceTimeline, detect_faces, find_faces
+from .faces import FaceTimeline, detect_faces, detection_options, find_faces
 from .probe import Probe, probe
 from .rewrite import Written, write_copy
 from .source import Source
@@ -23,7 +23,7 @@ def clean_video(source: Source, dst: Path, options: Options):
 
     found = probe(source, options)
     metadata = what_it_gives_away(found, options)
-    faces = FaceTimeline(found) if options.faces and found.video is not None else None
+    faces = FaceTimeline(found, detection_options(options)[1]) if options.faces and found.video is not None else None
     written: list[Written] = []
 
     def check(path: Path) -> None:
