@@ -409,3 +409,31 @@ def test_bad_videos_fail_with_one_reason_and_no_copy(tmp_path, marker_detector):
         if name == "unknown-codec.mp4":
             assert isinstance(failure.value, UnsupportedVideo)
     assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_the_command_line_cleans_and_scans_videos_beside_photos(tmp_path, marker_detector):
+    from click.testing import CliRunner
+
+    from photoguard.cli import cli
+    from conftest import write_leaky_jpeg
+
+    folder = tmp_path / "roll"
+    folder.mkdir()
+    write_leaky_jpeg(folder / "IMG_1.jpg")
+    plant_phone_metadata(make_clip(folder / "IMG_2.MOV", container="mov"))
+    runner = CliRunner()
+    cleaned = runner.invoke(cli, ["clean", str(folder), "--json", "-j", "1", "--format", "png"])
+    assert cleaned.exit_code == 0, cleaned.output
+    results = {Path(r["input"]).name: r for r in map(json.loads, cleaned.stdout.splitlines())}
+    video = results["IMG_2.MOV"]
+    assert Path(video["output"]).name == "IMG_2.mp4"  # a video stays a video whatever --format says
+    assert Path(results["IMG_1.jpg"]["output"]).suffix == ".png"
+    assert {"gps", "camera", "tracks"} <= set(video["removed"])
+    assert video["faces"][0]["end"] > video["faces"][0]["start"] == 0
+    scanned = runner.invoke(cli, ["scan", str(folder / "IMG_2.MOV"), "--json"])
+    report = json.loads(scanned.stdout)
+    assert report["seconds"] > 0.5 and report["format"] == "mov"
+    assert any(risk.startswith("GPS 48.85840 N") for risk in report["risks"])
+    assert any(risk.startswith("1 face (0:00-0:0") for risk in report["risks"])
+    line = runner.invoke(cli, ["scan", str(folder / "IMG_2.MOV")]).stdout
+    assert "MOV 160x120 0.7 s" in line and "Apple iPhone 15 Pro" in line
