@@ -10,6 +10,7 @@ whole file against the keep list.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -45,29 +46,45 @@ def write_copy(source: Source, handle: BinaryIO, probe: Probe, faces: FaceTimeli
     with open_container(source) as container:
         output = av.open(handle, "w", format="mp4", options=MUXER_OPTIONS)
         try:
-            video = audio = None
-            if probe.video is not None:
-                stream = container.streams[probe.video]
-                video = _PictureCopy(output, stream, written) if faces is None and probe.copyable \
-                    else _PictureEncode(output, decoding(stream), probe, faces, options, written, source.path)
-            if probe.audio is not None:
-                stream = container.streams[probe.audio]
-                audio = _SoundCopy(output, stream, written) if stream.codec_context.name == "aac" \
-                    else _SoundEncode(output, stream, written)
-            kept = [part for part in (video, audio) if part]
-            by_index = {part.source.index: part for part in kept}
-            for packet in container.demux([part.source for part in kept]):
-                by_index[packet.stream.index].take(packet)
-            for part in kept:
-                part.finish()
+            _copy_streams(container, output, source, probe, faces, options, written)
         except av.FFmpegError as exc:
+            _close_after_failure(output)
             raise VideoDecodeError(f"cannot rewrite the video: {reason(exc)}", source.path) from exc
-        finally:
-            output.close()
+        except BaseException:
+            _close_after_failure(output)
+            raise
+        output.close()
     if faces is not None and written.frames != faces.total():
         raise VideoDecodeError(f"the video decoded to {faces.total()} frames, then to {written.frames}", source.path)
     drop_empty_user_data(handle)
     return written
+
+
+def _copy_streams(container, output, source: Source, probe: Probe, faces: FaceTimeline | None,
+                  options: Options, written: Written) -> None:
+    video = audio = None
+    if probe.video is not None:
+        stream = container.streams[probe.video]
+        video = _PictureCopy(output, stream, written) if faces is None and probe.copyable \
+            else _PictureEncode(output, decoding(stream), probe, faces, options, written, source.path)
+    if probe.audio is not None:
+        stream = container.streams[probe.audio]
+        audio = _SoundCopy(output, stream, written) if stream.codec_context.name == "aac" \
+            else _SoundEncode(output, stream, written)
+    kept = [part for part in (video, audio) if part]
+    by_index = {part.source.index: part for part in kept}
+    for packet in container.demux([part.source for part in kept]):
+        by_index[packet.stream.index].take(packet)
+    for part in kept:
+        part.finish()
+
+
+def _close_after_failure(output) -> None:
+    """Close the muxer without hiding the failure (the half-written file is thrown away)."""
+    try:
+        output.close()
+    except Exception:  # noqa: BLE001
+        pass
 
 
 class _PictureCopy:
@@ -178,8 +195,6 @@ def drop_empty_user_data(handle: BinaryIO) -> None:
     other content there is left for verification to refuse."""
     handle.flush()
     length = handle.seek(0, 2)
-    import os
-
     with os.fdopen(os.dup(handle.fileno()), "rb") as reader:
         boxes = top_level(reader, length)
         moov = boxes[-1]
