@@ -79,22 +79,37 @@ def covered(gt_box, faces) -> bool:
     return False
 
 
+def timeline(truth: dict, per_frame_found: list, every: int):
+    """The product's FaceTimeline of a clip (30 fps), fed the cached detections of the frames
+    a step of ``every`` looks at."""
+    from photoguard.detect.base import Face
+    from photoguard.video import faces as face_pass
+    from photoguard.video.probe import Probe
+
+    count = len(per_frame_found)
+    turned = truth["rotation"] % 180
+    probe = Probe(video=0, audio=None, width=truth["height"] if turned else truth["width"],
+                  height=truth["width"] if turned else truth["height"], rotation=truth["rotation"],
+                  frames=count, seconds=count / 30)
+    line = face_pass.FaceTimeline(probe, CONFIRM_BELOW)
+    line.every = every
+    for index, detections in enumerate(per_frame_found):
+        looked = index % every == 0 or index == count - 1
+        line.frame(index / 30, [face_pass.grown(Face(tuple(b), s)) for b, s in detections] if looked else None)
+    line.finish()
+    return line
+
+
 def score(clips: dict, cache: dict, side: int, every: int) -> tuple[int, int, int]:
     """(covered face-frames, face-frames, longest uncovered run) over all clips."""
-    from photoguard import tracks
-    from photoguard.detect.base import Face
-    from photoguard.video.faces import grown
-
     hits = total = longest = 0
     for name, truth in clips.items():
         if str(side) not in cache.get(name, {}):
             continue  # not detected yet (a run cut short): scored on the clips there are
         per_frame_found = cache[name][str(side)]
         count = len(per_frame_found)
-        sampled = {i: [grown(Face(tuple(b), s)) for b, s in per_frame_found[i]]
-                   for i in tracks.sampled_frames(count, every)}
-        shown = tracks.faces_by_frame(sampled, count, every, size=(truth["width"], truth["height"]),
-                                      confirm_below=CONFIRM_BELOW)
+        line = timeline(truth, per_frame_found, every)
+        shown = [line.faces(index) for index in range(count)]
         runs: dict[int, int] = {}
         for index, faces in enumerate(truth["faces"][:count]):
             for x, y, w, h, face_id in faces:
@@ -124,20 +139,22 @@ def main() -> None:
                         help="grow detected boxes by these shares instead of the product's GROW_WIDTH, GROW_HEIGHT")
     parser.add_argument("--threshold", type=float, default=None, help="detection threshold (default: the engine's)")
     parser.add_argument("--clips", default="", help="only clips whose names contain one of these (comma-separated)")
-    parser.add_argument("--confirm-below", type=float, default=0.0,
-                        help="tracks whose detections all score below this need two of them")
-    parser.add_argument("--hold", default=None, metavar="MISSES,REACH",
-                        help="photoguard.tracks MAX_MISSES and EXTRA_REACH to try instead of the product's")
+    parser.add_argument("--confirm-below", type=float, default=None,
+                        help="tracks whose detections all score below this need two of them "
+                             "(default: the product's rule for the default detector)")
+    parser.add_argument("--hold", default=None, metavar="MISSES,SECONDS",
+                        help="photoguard.video.faces MAX_MISSES and HOLD_SECONDS to try instead of the product's")
     parser.add_argument("--write", type=Path, default=None, metavar="OUT",
                         help="write cleaned copies from the cached detections (first side and step)")
     args = parser.parse_args()
     sides = [int(s) for s in args.sides.split(",")]
     global CONFIRM_BELOW
-    CONFIRM_BELOW = args.confirm_below
-    if args.hold:
-        from photoguard import tracks
+    from photoguard.video import faces as face_pass
 
-        tracks.MAX_MISSES, tracks.EXTRA_REACH = (int(v) for v in args.hold.split(","))
+    CONFIRM_BELOW = face_pass.detection_options(Options())[1] if args.confirm_below is None else args.confirm_below
+    if args.hold:
+        misses, seconds = args.hold.split(",")
+        face_pass.MAX_MISSES, face_pass.HOLD_SECONDS = int(misses), float(seconds)
     if args.grow:
         from photoguard.video import faces as face_pass
 
@@ -175,8 +192,6 @@ def main() -> None:
 
 
 def write_copies(faces_dir: Path, truth: dict, cache: dict, side: int, every: int, out: Path) -> None:
-    from photoguard.detect.base import Face
-    from photoguard.video import faces as face_pass
     from photoguard.video.probe import probe
     from photoguard.video.rewrite import write_copy
     from photoguard.video.source import Source
@@ -187,16 +202,9 @@ def write_copies(faces_dir: Path, truth: dict, cache: dict, side: int, every: in
             continue
         source, options = Source(faces_dir / "clips" / name), Options()
         found = probe(source, options)
-        timeline = face_pass.FaceTimeline(found)
-        timeline.every = every
-        per_frame = cache[name][str(side)]
-        for index, detections in enumerate(per_frame):
-            sampled = index % every == 0 or index == len(per_frame) - 1
-            faces = [face_pass.grown(Face(tuple(box), score)) for box, score in detections]
-            timeline.frame(index / 30, faces if sampled else None)
-        timeline.finish()
+        line = timeline(truth[name], cache[name][str(side)], every)
         with open(out / name, "w+b") as handle:
-            write_copy(source, handle, found, timeline, options)
+            write_copy(source, handle, found, line, options)
         print(f"wrote {name}", flush=True)
 
 

@@ -28,9 +28,13 @@ from .threads import decoding
 
 #: long side of the reduced frames faces are looked for on (measured: see bench/video_faces.py)
 DETECT_SIDE = 640
-#: clips up to this long get every frame looked at; longer ones DETECTIONS_PER_SECOND
-EVERY_FRAME_UP_TO = 5.0
+#: frames looked at per second of video, whatever its frame rate or length
 DETECTIONS_PER_SECOND = 10.0
+#: a face missed this many times in a row (a second at DETECTIONS_PER_SECOND) is still there
+MAX_MISSES = 10
+#: a face is obscured this long before it was first found and after it was last found,
+#: beyond the sampling step (it was there, not yet found: a face turning, entering the picture)
+HOLD_SECONDS = 0.5
 #: detected boxes are grown by these shares of their width and height (measured: the detector's
 #: boxes stop at the brow and chin, the obscured area must take in forehead, hair and jaw)
 GROW_WIDTH, GROW_HEIGHT = 0.5, 0.6
@@ -60,12 +64,13 @@ class FaceSpan(Face):
         return min(self.path, key=lambda step: abs(step[0] - time))[1] if self.path else self.box
 
 
+def frame_rate(probe: Probe) -> float:
+    return probe.frames / probe.seconds if probe.frames and probe.seconds else 30.0
+
+
 def sampling_step(probe: Probe) -> int:
-    """Look at every ``step``-th frame: all of a short clip, a few per second of a long one."""
-    if probe.seconds <= EVERY_FRAME_UP_TO or not probe.frames:
-        return 1
-    rate = probe.frames / probe.seconds
-    return max(1, round(rate / DETECTIONS_PER_SECOND))
+    """Look at every ``step``-th frame, DETECTIONS_PER_SECOND of them a second."""
+    return max(1, round(frame_rate(probe) / DETECTIONS_PER_SECOND))
 
 
 def grown(face: Face) -> Face:
@@ -95,11 +100,12 @@ class FaceTimeline:
 
     def __init__(self, probe: Probe, confirm_below: float = 0.0):
         self.every = sampling_step(probe)
+        self.reach = round(HOLD_SECONDS * frame_rate(probe))
         self.confirm_below = confirm_below
         self.size = probe.displayed
         #: the frames a track may reach back from its first detection, or span between two of
         #: its detections: a frame this far behind the last one looked at is settled
-        self.lag = (tracks.MAX_MISSES + 2) * self.every + tracks.EXTRA_REACH
+        self.lag = tracks.settled_after(self.every, MAX_MISSES, self.reach)
         self.found: dict[int, list[Face]] = {}
         self.times: list[float] = []
         self.done = False
@@ -149,7 +155,8 @@ class FaceTimeline:
         with self._changed:
             found, count, done = dict(self.found), len(self.times), self.done
         self._per_frame = tracks.faces_by_frame(found, count, self.every, size=self.size,
-                                                confirm_below=self.confirm_below)
+                                                confirm_below=self.confirm_below, max_misses=MAX_MISSES,
+                                                extra_reach=self.reach)
         self._settled = count if done else count - self.lag
 
     def stop(self) -> None:
@@ -163,7 +170,8 @@ class FaceTimeline:
         return [FaceSpan(span.face.box, span.face.score, self.times[span.first] - start,
                          self.times[span.last] - start,
                          tuple((self.times[frame] - start, face.box) for frame, face in span.detections))
-                for span in tracks.spans(self.found, len(self.times), self.every, self.confirm_below)]
+                for span in tracks.spans(self.found, len(self.times), self.every, self.confirm_below,
+                                         MAX_MISSES, self.reach)]
 
 
 def detect_faces(source: Source, probe: Probe, options: Options, timeline: FaceTimeline) -> None:
