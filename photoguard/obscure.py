@@ -34,8 +34,13 @@ def obscure(pixels: np.ndarray, faces: list[Face], mode: str, mask_scale: float)
     return out
 
 
-def obscure_in_place(out: np.ndarray, faces: list[Face], mode: str, mask_scale: float) -> None:
-    """Obscure every face in a writable array, saving a copy of a whole photo."""
+def obscure_in_place(out: np.ndarray, faces: list[Face], mode: str, mask_scale: float,
+                     noise: bool = True) -> None:
+    """Obscure every face in a writable array, saving a copy of a whole photo.
+
+    ``noise=False`` leaves the blur without its noise: a video's frames are many looks at one
+    face, and noise that differs from frame to frame averages away over them, so it protects
+    nothing there (and it makes the frames flicker and cost bits)."""
     import cv2
 
     height, width = out.shape[:2]
@@ -49,7 +54,7 @@ def obscure_in_place(out: np.ndarray, faces: list[Face], mode: str, mask_scale: 
             continue
         region = out[top:bottom, left:right]
         alpha = _ellipse_alpha(left, top, right, bottom, cx, cy, rx, ry)
-        hidden = _hide(cv2, region, face, mode)
+        hidden = _hide(cv2, region, face, mode, noise)
         blended = cv2.blendLinear(region, hidden, 1 - alpha, alpha).reshape(region.shape)
         # only pixels inside the ellipse are written: everything else stays bit for bit
         cv2.copyTo(blended, (alpha > 0).view(np.uint8), region)
@@ -81,7 +86,7 @@ def _noise(shape: tuple[int, ...], face: Face) -> np.ndarray:
     return noise.reshape(shape)
 
 
-def _hide(cv2, region: np.ndarray, face: Face, mode: str) -> np.ndarray:
+def _hide(cv2, region: np.ndarray, face: Face, mode: str, noise: bool = True) -> np.ndarray:
     height, width = region.shape[:2]
     face_width = max(face.box[2], 1)
     if mode == "fill":
@@ -99,8 +104,9 @@ def _hide(cv2, region: np.ndarray, face: Face, mode: str) -> np.ndarray:
     coarse_size = (max(1, width // NOISE_SCALE), max(1, height // NOISE_SCALE))
     coarse = cv2.resize(small, coarse_size, interpolation=cv2.INTER_CUBIC).reshape(
         (coarse_size[1], coarse_size[0], *region.shape[2:]))
-    grainy = cv2.add(coarse, _noise(coarse.shape, face), dtype=cv2.CV_8U)
-    return cv2.resize(grainy, (width, height), interpolation=cv2.INTER_LINEAR).reshape(region.shape)
+    if noise:
+        coarse = cv2.add(coarse, _noise(coarse.shape, face), dtype=cv2.CV_8U)
+    return cv2.resize(coarse, (width, height), interpolation=cv2.INTER_LINEAR).reshape(region.shape)
 
 
 def _shrink(cv2, region: np.ndarray, width: int, height: int) -> np.ndarray:

@@ -123,3 +123,20 @@ def test_results_are_deterministic(mode):
     pixels = photo_pixels()
     faces = [Face((40, 40, 80, 90), 0.9)]
     assert np.array_equal(obscure(pixels, faces, mode, 1.4), obscure(pixels, faces, mode, 1.4))
+
+
+def test_a_blur_without_noise_has_no_grain():
+    """Videos blur without noise (it would average away over the frames): only the blur's own
+    smooth shading is left inside the mask."""
+    import cv2
+
+    pixels = photo_pixels(200, 160)
+    face = [Face((60, 40, 80, 80), 0.9)]
+    grain = {}
+    for noise in (True, False):
+        out = pixels.copy()
+        obscure_in_place(out, face, "blur", 1.4, noise=noise)
+        luma = out.astype(np.float32).mean(axis=2)
+        fine = luma - cv2.blur(luma, (5, 5))
+        grain[noise] = float(fine[60:100, 80:120].std())
+    assert grain[False] < 0.5 * grain[True]

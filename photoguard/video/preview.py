@@ -53,7 +53,7 @@ def contact_sheet(source: Source, seconds: float, spans: list, obscure: Options 
         faces = [Face(span.box_at(when), span.score) for span in spans if span.start <= when <= span.end]
         if obscure is not None:
             pixels = pixels.copy()
-            obscure_in_place(pixels, faces, obscure.mode, obscure.mask_scale)
+            obscure_in_place(pixels, faces, obscure.mode, obscure.mask_scale, noise=False)
         left, top = (index % ACROSS) * tile[0], (index // ACROSS) * tile[1]
         sheet.paste(Image.fromarray(pixels).resize(tile, Image.Resampling.LANCZOS), (left, top))
         for face in faces:
