@@ -135,8 +135,9 @@ def main() -> None:
                         help="only fill the cache (this part needs no photoguard.video: another "
                              "engine's checkout can fill it)")
     parser.add_argument("--score-only", action="store_true", help="only score what the cache holds")
-    parser.add_argument("--grow", default=None, metavar="W,H",
-                        help="grow detected boxes by these shares instead of the product's GROW_WIDTH, GROW_HEIGHT")
+    parser.add_argument("--grow", default=None, metavar="W,H[,UP_TO]",
+                        help="grow detected boxes by these shares instead of the product's GROW_WIDTH, "
+                             "GROW_HEIGHT (and GROW_UP_TO)")
     parser.add_argument("--threshold", type=float, default=None, help="detection threshold (default: the engine's)")
     parser.add_argument("--clips", default="", help="only clips whose names contain one of these (comma-separated)")
     parser.add_argument("--confirm-below", type=float, default=None,
@@ -158,7 +159,9 @@ def main() -> None:
     if args.grow:
         from photoguard.video import faces as face_pass
 
-        face_pass.GROW_WIDTH, face_pass.GROW_HEIGHT = (float(v) for v in args.grow.split(","))
+        values = [float(v) for v in args.grow.split(",")]
+        face_pass.GROW_WIDTH, face_pass.GROW_HEIGHT = values[:2]
+        face_pass.GROW_UP_TO = values[2] if len(values) > 2 else face_pass.GROW_UP_TO
     truth = json.loads((args.faces_dir / "gt.json").read_text())["clips"]
     if args.clips:
         truth = {k: v for k, v in truth.items() if any(part in k for part in args.clips.split(","))}

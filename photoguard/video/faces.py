@@ -35,9 +35,12 @@ MAX_MISSES = 10
 #: a face is obscured this long before it was first found and after it was last found,
 #: beyond the sampling step (it was there, not yet found: a face turning, entering the picture)
 HOLD_SECONDS = 0.5
-#: detected boxes are grown by these shares of their width and height (measured: the detector's
-#: boxes stop at the brow and chin, the obscured area must take in forehead, hair and jaw)
+#: detected boxes are grown by these shares of their width and height, up to the margin a face
+#: GROW_UP_TO pixels high gets (measured: the detector's boxes stop at the brow and chin, the
+#: obscured area must take in forehead, hair and jaw; a big face grown by as much fills the
+#: picture and blurs what is around it)
 GROW_WIDTH, GROW_HEIGHT = 0.5, 0.6
+GROW_UP_TO = 120
 #: CenterFace's detection threshold for videos: lower than for photos, because a face found
 #: at a score below the engine's usual threshold counts only when found again in the next
 #: frames looked at (tracks' confirm_below), which keeps out the noise a low threshold lets in.
@@ -74,9 +77,11 @@ def sampling_step(probe: Probe) -> int:
 
 
 def grown(face: Face) -> Face:
-    """A detection grown around its centre by GROW_WIDTH and GROW_HEIGHT."""
+    """A detection grown around its centre by GROW_WIDTH and GROW_HEIGHT (in displayed pixels
+    of the full frame), by no more than a face GROW_UP_TO pixels high would be."""
     x, y, w, h = face.box
-    dx, dy = w * GROW_WIDTH / 2, h * GROW_HEIGHT / 2
+    limit = min(1.0, GROW_UP_TO / max(h, 1))
+    dx, dy = w * limit * GROW_WIDTH / 2, h * limit * GROW_HEIGHT / 2
     return Face((round(x - dx), round(y - dy), round(w + 2 * dx), round(h + 2 * dy)), face.score)
 
 
