@@ -39,7 +39,7 @@ HOLD_SECONDS = 0.5
 #: GROW_UP_TO pixels high gets (measured: the detector's boxes stop at the brow and chin, the
 #: obscured area must take in forehead, hair and jaw; a big face grown by as much fills the
 #: picture and blurs what is around it)
-GROW_WIDTH, GROW_HEIGHT = 0.5, 0.6
+GROW_WIDTH, GROW_HEIGHT = 0.6, 0.8
 GROW_UP_TO = 120
 #: CenterFace's detection threshold for videos: lower than for photos, because a face found
 #: at a score below the engine's usual threshold counts only when found again in the next
