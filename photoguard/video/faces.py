@@ -57,9 +57,11 @@ GROW_UP_TO = 120
 #: 0.930 of the face-frames against 0.904 at its photo threshold (0.23), with as few regions
 #: obscured where there is no face (2.05 per frame against 2.10); 0.10 covered 0.930 with 9.1
 CENTERFACE_VIDEO_THRESHOLD = 0.15
-#: the faces of the frames found so far are worked out again after this many more frames
-#: (each time over all of them: fewer, longer steps cost less in a long clip)
-RECOMPUTE_EVERY = 300
+#: the writing pass has the faces of the frames found so far worked out again (each time over
+#: all of them) when it is this many frames, or a tenth of the frames written, from the last
+#: settled one: it follows the detection pass closely, and a long clip is not gone over again
+#: for every few frames
+SETTLE_STEP = 30
 
 
 @dataclass(frozen=True)
@@ -165,7 +167,8 @@ class FaceTimeline:
                 raise self.error
 
     def _settle(self, index: int) -> None:
-        self._wait(lambda: self.done or len(self.times) > index + self.lag + RECOMPUTE_EVERY)
+        step = max(SETTLE_STEP, index // 10)
+        self._wait(lambda: self.done or len(self.times) > index + self.lag + step)
         with self._changed:
             found, count, done = dict(self.found), len(self.times), self.done
         self._per_frame = tracks.faces_by_frame(found, count, self.every, size=self.size,
