@@ -441,3 +441,23 @@ def test_the_command_line_cleans_and_scans_videos_beside_photos(tmp_path, marker
     assert any(risk.startswith("1 face (0:00-0:0") for risk in report["risks"])
     line = runner.invoke(cli, ["scan", str(folder / "IMG_2.MOV")]).stdout
     assert "MOV 160x120 0.7 s" in line and "Apple iPhone 15 Pro" in line
+
+
+@pytest.mark.parametrize("head, kind", [
+    (b"\0\0\0\x18ftypisom\0\0\x02\0isomiso2", "video"),
+    (b"\0\0\0\x14ftypqt  \0\0\x02\0qt  ", "video"),
+    (b"\0\0\0\x18ftyp3gp5\0\0\0\0" + b"3gp5isom", "video"),
+    (b"\0\0\0\x18ftypmp42\0\0\0\0mp42heic", "video"),  # a video listing a HEIF brand stays a video
+    (b"\0\0\0\x1cftypheic\0\0\0\0mif1heicisom", "heif"),  # a HEIF listing isom stays a HEIF
+    (b"\0\0\0\x1cftypmif1\0\0\0\0mif1miafMiHB", "heif"),
+    (b"\0\0\0\x18ftypavif\0\0\0\0avifmif1", "heif"),
+    (b"\0\0\0\x18ftypM4A \0\0\0\0M4A isom", None),  # music and voice memos named .m4a are not videos
+    (b"\0\0\0\x18ftypcrx \0\0\0\x01crx isom", None),  # Canon CR3 raw photos neither
+    (b"\0\0\x12\x34moov\0\0\0\x6cmvhd", "video"),  # QuickTime before ftyp boxes existed
+    (b"\0\0\0\x08wide\0\0\x12\x34mdat", "video"),
+])
+def test_videos_and_heif_photos_are_told_apart_by_the_major_brand(head, kind):
+    from photoguard.formats import sniff
+
+    handler = sniff(head.ljust(32, b"\0"))
+    assert (handler.name if handler else None) == kind
