@@ -227,6 +227,7 @@ def test_hdr_stays_ten_bit_hevc_with_its_colour_tags(tmp_path, marker_detector):
     assert len(frames) == 6
     for index, pixels in enumerate(frames):
         assert detail(pixels, (20 + 4 * index, 20, FACE, FACE)) < 10
+    assert b"x265" not in (tmp_path / "out.mp4").read_bytes()  # no encoder name in the stream either
 
 
 def test_a_truncated_clip_fails_and_leaves_nothing(tmp_path, marker_detector):
