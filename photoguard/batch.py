@@ -57,15 +57,15 @@ def clean_batch(jobs: list[Job], options: Options, executor=None,
     with ExitStack() as stack:
         states = {root: stack.enter_context(OutputState(root)) for root in roots}
         atomic.remove_temporaries(folders)  # left by a run that was killed: we hold the lock now
-        planned = [replace(job, previous=states[job.out_root].previous(job.dst)) if job.dst else job
-                   for job in jobs]
+        planned = [_with_history(job, states[job.out_root], options) if job.dst else job for job in jobs]
 
         def settled():
             for index, result, pending in _arrivals(work or clean_job, planned, options, executor):
                 job = planned[index]
                 result = _settle(job, result, pending)
-                if result.record and result.output:
-                    states[job.out_root].record(result.output, result.record)
+                for done in (result, result.motion):
+                    if done is not None and done.record and done.output:
+                        states[job.out_root].record(done.output, done.record)
                 yield index, result
 
         try:
@@ -98,7 +98,7 @@ def guarded(job: Job, options: Options, action: Callable) -> Report | Result:
     if job.problem:
         return Result(job.src, None, "failed", error=job.problem)
     if job.format is None:
-        return Result(job.src, None, "skipped", error=job.skip or "not an image")
+        return Result(job.src, None, "skipped", error=job.skip or "neither an image nor a video")
     try:
         return action(job, options)
     except OutputExists as exc:
@@ -109,20 +109,43 @@ def guarded(job: Job, options: Options, action: Callable) -> Report | Result:
         return Result(job.src, None, "failed", error=f"unexpected error: {type(exc).__name__}: {exc}")
 
 
+def _with_history(job: Job, state: OutputState, options: Options) -> Job:
+    """The job, with what the output folder's state recorded about its copies."""
+    clip = state.previous(motion_clip(job.dst)) if options.keep_motion else None
+    return replace(job, previous=state.previous(job.dst), previous_clip=clip)
+
+
+def motion_clip(dst: Path) -> Path:
+    from .video.motion import clip_path
+
+    return clip_path(dst)
+
+
 def _clean_planned(job: Job, options: Options) -> Result:
-    """``clean_file``, knowing what an earlier run recorded for ``job.dst`` (``job.previous``)."""
+    """``clean_file``, knowing what an earlier run recorded for ``job.dst`` (``job.previous``,
+    and ``job.previous_clip`` for a Motion Photo's clip)."""
     if job.out_root and job.out_root.resolve() not in (job.dst.parent.resolve(), *job.dst.parent.resolve().parents):
         raise OutputError(f"{job.dst.parent} leads outside the output folder through a link; "
                           "photoguard does not write there", job.dst)
     source, fingerprint = file_sha256(job.src), options_fingerprint(options)
-    ours = job.previous is not None and job.dst.exists() and file_sha256(job.dst) == job.previous.output
-    if ours and (job.previous.source, job.previous.options) == (source, fingerprint):
+    ours = _ours(job.dst, job.previous)
+    # a clip recorded before must still be there as it was (a photo with no clip has none)
+    clip_kept = job.previous_clip is None or _ours(motion_clip(job.dst), job.previous_clip)
+    if ours and clip_kept and all(previous is None or (previous.source, previous.options) == (source, fingerprint)
+                                  for previous in (job.previous, job.previous_clip)):
         return Result(job.src, job.dst, "skipped", error=UP_TO_DATE)
     if ours:  # our own copy, of an older version of the file or made with other options
         options = replace(options, overwrite=True)
     result = clean_file(job.src, job.dst, options)
-    result.record = Entry(source, fingerprint, file_sha256(atomic.written_path(job.dst)))
+    for done in (result, result.motion):
+        if done is not None and done.status == "cleaned" and done.output:
+            done.record = Entry(source, fingerprint, file_sha256(atomic.written_path(done.output)))
     return result
+
+
+def _ours(copy: Path, previous: Entry | None) -> bool:
+    """True when ``copy`` is what an earlier run wrote there and recorded."""
+    return previous is not None and copy.exists() and file_sha256(copy) == previous.output
 
 
 # --- running the jobs ----------------------------------------------------------------------
@@ -153,9 +176,23 @@ def one_thread_each() -> None:
         _threads_set = True
 
 
+#: a video's time budget grows by this many seconds per second of it: one core takes about 3 s
+#: per second of a 1080p30 clip (detection, decoding, encoding), a 4K clip several times that
+VIDEO_SECONDS_PER_SECOND = 12
+
+
 def budget_seconds(job: Job, options: Options) -> float:
-    """The time one file may take (0: no limit)."""
-    return options.max_seconds
+    """The time one file may take (0: no limit): --max-seconds, and for a video more in
+    proportion to its length (up to --max-duration, beyond which it is refused anyway)."""
+    if options.max_seconds <= 0 or job.format != "video":
+        return options.max_seconds
+    from .video import duration_seconds
+
+    try:
+        length = min(duration_seconds(job.src), options.max_duration)
+    except PhotoguardError:
+        return options.max_seconds  # its worker finds the same fault, and says it
+    return options.max_seconds + VIDEO_SECONDS_PER_SECOND * length
 
 
 def _arrivals(work: Callable, jobs: list[Job], options: Options, executor):

@@ -51,7 +51,9 @@ detection_options = _group(
         click.option("--json", "as_json", is_flag=True, help="Print JSON Lines on stdout, one object per file."),
         click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary."),
         click.option("--max-pixels", type=click.IntRange(1), default=Options.max_pixels, show_default=True,
-                     help="Refuse images that declare more pixels than this."),
+                     help="Refuse images (and videos whose frames) declare more pixels than this."),
+        click.option("--max-duration", type=click.FloatRange(0), default=Options.max_duration, show_default=True,
+                     help="Refuse videos longer than this many seconds (0: no limit)."),
         click.option("--follow-links", is_flag=True, help="Walk into folders that are symbolic links."),
         click.option("--max-seconds", type=click.FloatRange(0), default=Options.max_seconds, show_default=True,
                      help="Give up on a file that takes longer than this (0: no limit)."),
@@ -85,7 +87,8 @@ def _terminate(signum, frame):
               help="Folder for the copies. Default: FOLDER-safe beside each input folder.")
 @obscuring_options
 @click.option("--format", "output_format", type=click.Choice(OUTPUT_FORMATS), default="keep", show_default=True,
-              help="Format of the copies. keep: the input's own, but HEIC/HEIF/AVIF become JPEG.")
+              help="Format of the copies of photos. keep: the input's own, but HEIC/HEIF/AVIF become JPEG. "
+                   "Videos always become MP4.")
 @click.option("--overwrite", is_flag=True,
               help="Replace files already at the copies' paths even if photoguard did not write them. "
                    "(Its own earlier copies are redone anyway when the photo or the options changed.)")
@@ -98,18 +101,25 @@ def _terminate(signum, frame):
                    "read the photos and write the copies themselves, so every worker needs photoguard (the same "
                    "version) and must see the photos and the output folder at the same paths as this computer "
                    "(a shared file system). Needs: pip install \"photoguard[cluster]\".")
+@click.option("--no-audio", "no_audio", is_flag=True,
+              help="Drop the sound of videos: voices identify children too.")
+@click.option("--keep-motion", is_flag=True,
+              help="Keep the video of a Motion Photo (Google, Samsung) as a cleaned clip of its own, "
+                   "NAME-motion.mp4 next to the still's copy. Without it the video is dropped.")
 @review_options
 @detection_options
-def clean(paths, output, mode, mask_scale, output_format, overwrite, rename, review, scheduler, regions,
-          show_paths, **common):
-    """Write a clean copy of every photo in PATHS: no metadata, faces obscured.
+def clean(paths, output, mode, mask_scale, output_format, overwrite, rename, review, scheduler, no_audio,
+          keep_motion, regions, show_paths, **common):
+    """Write a clean copy of every photo and video in PATHS: no metadata, faces obscured.
 
-    Originals are never changed. Folders are walked recursively; files that are not images
-    are skipped.
+    Originals are never changed. Folders are walked recursively; files that are neither
+    images nor videos are skipped. Videos (MP4, MOV, M4V, 3GP) become MP4 files: H.264, or
+    10-bit HEVC for HDR video, with their sound kept (AAC).
     """
     with _reported_errors():
         options = _options(common, mode=mode, mask_scale=mask_scale, output_format=output_format,
-                           overwrite=overwrite, regions=_regions(regions))
+                           overwrite=overwrite, regions=_regions(regions), audio=not no_audio,
+                           keep_motion=keep_motion)
         if scheduler and common["jobs"]:
             raise UsageError("-j sets the worker processes of this computer; with --scheduler the cluster's "
                              "workers do the work")
@@ -149,8 +159,9 @@ def _clean_jobs(jobs, options, executor, work, pages, common) -> None:
                     tally.add(result)
                     if common["as_json"]:
                         click.echo(report.result_json(result))
-                    if result.status == "failed":
-                        click.echo(report.failure_line(result), err=True)
+                    for failed in (result, result.motion):
+                        if failed is not None and failed.status == "failed":
+                            click.echo(report.failure_line(failed), err=True)
                     advance()
         except (KeyboardInterrupt, Terminated) as interrupt:
             stopped = interrupt
@@ -219,7 +230,8 @@ def _regions(path: Path | None):
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @detection_options
 def scan(paths, **common):
-    """Show what each photo in PATHS gives away: GPS, dates, camera, names, thumbnails, faces.
+    """Show what each photo and video in PATHS gives away: GPS, dates, camera, names,
+    thumbnails, hidden tracks, faces (for videos, when they show).
 
     Reads only; writes nothing.
     """
@@ -248,7 +260,7 @@ def _options(common: dict, **specific) -> Options:
     model or a missing engine stops the run before any work (ModelError, exit 2)."""
     options = Options(detector=common["detector"], threshold=common["threshold"], thorough=common["thorough"],
                       faces=not common["no_faces"], max_pixels=common["max_pixels"],
-                      max_seconds=common["max_seconds"], **specific)
+                      max_duration=common["max_duration"], max_seconds=common["max_seconds"], **specific)
     if options.faces:
         from .detect import check_engine
 

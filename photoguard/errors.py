@@ -50,12 +50,24 @@ class UnsupportedFormat(InputError):
     fix = "photoguard reads JPEG, PNG, WebP, TIFF, GIF, HEIC/HEIF and AVIF"
 
 
+class UnsupportedVideo(InputError):
+    fix = "photoguard cleans MP4, MOV, M4V and 3GP videos whose picture and sound FFmpeg decodes"
+
+
 class DecodeError(InputError):
     fix = "the file may be truncated or corrupt; try opening it in an image viewer"
 
 
+class VideoDecodeError(DecodeError):
+    fix = "the file may be truncated or corrupt; try playing it in a video player"
+
+
 class ImageTooLarge(InputError):
     fix = "raise --max-pixels if you trust this file"
+
+
+class VideoTooLong(InputError):
+    fix = "raise --max-duration if you trust this file"
 
 
 class UnsafeToClean(PhotoguardError):

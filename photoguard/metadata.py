@@ -23,6 +23,7 @@ KIND_WORDS = {
     "auxiliary": "auxiliary images", "video": "Motion Photo video", "trailer": "bytes after the image end",
     "date": "time stamp", "camera": "camera make/model", "names": "names", "software": "software",
     "metadata": "metadata item", "provenance": "provenance data", "unknown": "unknown blocks",
+    "tracks": "other tracks (timed metadata, subtitles, a second video)", "sound": "sound (voices)",
 }
 
 
@@ -85,7 +86,8 @@ class Metadata:
 
 
 _COUNTED_WORDS = {"thumbnail": "embedded thumbnails", "mpf": "extra images (MPF)",
-                  "auxiliary": "auxiliary images (depth, alpha or HDR maps)", "video": "Motion Photo videos"}
+                  "auxiliary": "auxiliary images (depth, alpha or HDR maps)", "video": "Motion Photo videos",
+                  "tracks": "other tracks (timed metadata, subtitles, a second video)"}
 
 
 def read_metadata(image: Image.Image, containers: list[Container]) -> Metadata:

@@ -36,20 +36,24 @@ def obscure(pixels: np.ndarray, faces: list[Face], mode: str, mask_scale: float)
 
 
 def obscure_in_place(out: np.ndarray, faces: list[Face], mode: str, mask_scale: float,
-                     own_colours: bool = False) -> None:
+                     own_colours: bool = False, noise: bool = True) -> None:
     """Obscure every face in a writable array, saving a copy of a whole photo.
 
     ``own_colours``: the picture is drawn in a palette (GIF, palette PNG); the faces are hidden
     in the colours the rest of it uses, so that a GIF copy needs no new ones and keeps every
     other pixel exact.
+
+    ``noise=False`` leaves the blur without its noise: a video's frames are many looks at one
+    face, and noise that differs from frame to frame averages away over them, so it protects
+    nothing there (and it makes the frames flicker and cost bits).
     """
     if out.ndim == 3 and out.shape[2] in (2, 4):  # transparency is kept as it was: colours only
         colours = np.ascontiguousarray(out[..., :-1])
-        obscure_in_place(colours, faces, mode, mask_scale, own_colours)
+        obscure_in_place(colours, faces, mode, mask_scale, own_colours, noise)
         out[..., :-1] = colours
         return
     before = out.copy() if own_colours else None
-    _obscure(out, faces, mode, mask_scale)
+    _obscure(out, faces, mode, mask_scale, noise)
     if own_colours:
         _in_own_colours(before, out)
 
@@ -70,7 +74,7 @@ def _in_own_colours(before: np.ndarray, after: np.ndarray) -> None:
                                       channels)
 
 
-def _obscure(out: np.ndarray, faces: list[Face], mode: str, mask_scale: float) -> None:
+def _obscure(out: np.ndarray, faces: list[Face], mode: str, mask_scale: float, noise: bool) -> None:
     import cv2
 
     height, width = out.shape[:2]
@@ -84,7 +88,7 @@ def _obscure(out: np.ndarray, faces: list[Face], mode: str, mask_scale: float) -
             continue
         region = out[top:bottom, left:right]
         alpha = _ellipse_alpha(left, top, right, bottom, cx, cy, rx, ry)
-        hidden = _hide(cv2, region, face, mode)
+        hidden = _hide(cv2, region, face, mode, noise)
         blended = cv2.blendLinear(region, hidden, 1 - alpha, alpha).reshape(region.shape)
         # only pixels inside the ellipse are written: everything else stays bit for bit
         cv2.copyTo(blended, (alpha > 0).view(np.uint8), region)
@@ -116,7 +120,7 @@ def _noise(shape: tuple[int, ...], face: Face) -> np.ndarray:
     return noise.reshape(shape)
 
 
-def _hide(cv2, region: np.ndarray, face: Face, mode: str) -> np.ndarray:
+def _hide(cv2, region: np.ndarray, face: Face, mode: str, noise: bool = True) -> np.ndarray:
     height, width = region.shape[:2]
     face_width = max(face.box[2], 1)
     if mode == "fill":
@@ -134,8 +138,9 @@ def _hide(cv2, region: np.ndarray, face: Face, mode: str) -> np.ndarray:
     coarse_size = (max(1, width // NOISE_SCALE), max(1, height // NOISE_SCALE))
     coarse = cv2.resize(small, coarse_size, interpolation=cv2.INTER_CUBIC).reshape(
         (coarse_size[1], coarse_size[0], *region.shape[2:]))
-    grainy = cv2.add(coarse, _noise(coarse.shape, face), dtype=cv2.CV_8U)
-    return cv2.resize(grainy, (width, height), interpolation=cv2.INTER_LINEAR).reshape(region.shape)
+    if noise:
+        coarse = cv2.add(coarse, _noise(coarse.shape, face), dtype=cv2.CV_8U)
+    return cv2.resize(coarse, (width, height), interpolation=cv2.INTER_LINEAR).reshape(region.shape)
 
 
 def _shrink(cv2, region: np.ndarray, width: int, height: int) -> np.ndarray:

@@ -28,6 +28,12 @@ class Options:
     max_seconds: float = 300.0
     #: a parent's corrections (regions.Corrections): faces to add and detections to keep visible
     regions: object = None
+    #: videos keep their sound (voices identify children too: --no-audio drops it)
+    audio: bool = True
+    #: the video of a Motion Photo becomes a cleaned clip of its own, next to the still
+    keep_motion: bool = False
+    #: refuse videos longer than this many seconds (0: no limit)
+    max_duration: float = 600.0
 
     def __post_init__(self) -> None:
         if self.detector not in DETECTORS:

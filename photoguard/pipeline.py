@@ -13,7 +13,8 @@ from . import frames, picture, regions
 from .detect.base import Face
 from .errors import DecodeError, InputError, OutputExists, UnsupportedFormat, VerificationError
 from .atomic import write_atomically
-from .formats import BY_NAME, Container, EncodeHints, FormatHandler, Timing, jpeg_lossless, png_lossless, sniff
+from .formats import (BY_NAME, SNIFF_BYTES, Container, EncodeHints, FormatHandler, Timing, jpeg_lossless,
+                      png_lossless, sniff)
 from .metadata import Metadata, harmless_info, read_metadata
 from .obscure import obscure_in_place
 from .options import Options
@@ -38,6 +39,8 @@ class Result:
     dropped: list[str] = field(default_factory=list)
     #: what the output folder's state should remember about the copy (None: nothing new)
     record: Entry | None = field(default=None, repr=False)
+    #: --keep-motion: the result for the cleaned clip of a Motion Photo, written beside the copy
+    motion: "Result | None" = None
 
 
 @dataclass
@@ -52,6 +55,8 @@ class Report:
     metadata: Metadata
     #: pictures of the file that a copy would leave out, in plain words
     dropped: list[str] = field(default_factory=list)
+    #: a video's length
+    seconds: float | None = None
 
 
 def read_input(src: Path) -> tuple[bytes, FormatHandler]:
@@ -96,8 +101,22 @@ def find_faces(data: bytes, src: Path, options: Options, displayed: tuple[int, i
     return [face.scaled(factor_x, factor_y) for face in faces]
 
 
+def is_video(path: Path) -> bool:
+    """Videos are read in pieces (they can be gigabytes), never whole like photos."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+    except OSError:
+        return False  # read_input says why
+    return sniff(head) is BY_NAME["video"]
+
+
 def scan_file(path: Path | str, options: Options = Options()) -> Report:
     path = Path(path)
+    if is_video(path):
+        from .video import Source, scan_video
+
+        return scan_video(Source(path), options)
     data, handler = read_input(path)
     image = picture.open_image(data, path, options.max_pixels)
     containers = structure(handler, data, path)
@@ -117,6 +136,14 @@ def clean_file(src: Path | str, dst: Path | str, options: Options = Options()) -
     src, dst = Path(src), Path(dst)
     if dst.exists() and not options.overwrite:
         raise OutputExists(f"{dst} already exists", dst)
+    if is_video(src):
+        from .video import Source, clean_video
+
+        return clean_video(Source(src), dst, options)
+    if options.keep_motion:
+        from .video.motion import clean_with_clip
+
+        return clean_with_clip(src, dst, options)
     data, handler = read_input(src)
     image = picture.open_image(data, src, options.max_pixels)
     containers = structure(handler, data, src)

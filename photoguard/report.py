@@ -27,14 +27,35 @@ def _path(path: Path | None) -> str | None:
 
 
 def faces_json(faces) -> list[dict]:
-    return [{"box": list(face.box), "score": round(float(face.score), 4)} for face in faces]
+    return [{"box": list(face.box), "score": round(float(face.score), 4), **_when(face)} for face in faces]
+
+
+def _when(face) -> dict:
+    """A video's face: the seconds from the clip's start during which it is obscured."""
+    return {"start": round(face.start, 3), "end": round(face.end, 3)} if hasattr(face, "start") else {}
+
+
+def faces_words(faces) -> str:
+    """'3 faces', or for a video '2 faces (0:00-0:04, 0:12-0:15)'."""
+    words = f"{len(faces)} face{'s' * (len(faces) != 1)}"
+    spans = [f"{_clock(face.start)}-{_clock(face.end)}" for face in faces if hasattr(face, "start")]
+    if spans:
+        words += f" ({', '.join(spans[:6])}{', ...' if len(spans) > 6 else ''})"
+    return words
+
+
+def _clock(seconds: float) -> str:
+    return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
 
 
 def result_json(result: Result) -> str:
+    motion = result.motion
     return json.dumps({
         "input": _path(result.input), "output": _path(result.output), "status": result.status,
         "faces": faces_json(result.faces), "removed": result.removed, "dropped": result.dropped,
         "error": result.error,
+        **({"motion": {"output": _path(motion.output), "faces": faces_json(motion.faces), "error": motion.error}}
+           if motion else {}),
     }, ensure_ascii=True)
 
 
@@ -44,7 +65,8 @@ def report_json(item: Report | Result) -> str:
                            "faces": []}, ensure_ascii=True)
     return json.dumps({
         "path": _path(item.path), "status": "scanned", "format": item.format, "width": item.width,
-        "height": item.height, "faces": faces_json(item.faces), "metadata": item.metadata.as_dict(),
+        "height": item.height, **({"seconds": item.seconds} if item.seconds is not None else {}),
+        "faces": faces_json(item.faces), "metadata": item.metadata.as_dict(),
         "dropped": item.dropped, "risks": _risks(item),
     }, ensure_ascii=True)
 
@@ -54,12 +76,13 @@ def report_line(item: Report | Result) -> str:
     if isinstance(item, Result):
         return f"{printable(item.input)}: {item.status}: {printable(item.error)}"
     said = " · ".join(printable(r) for r in _risks(item) + item.dropped) or "nothing found"
-    return f"{printable(item.path)}  {item.format.upper()} {item.width}x{item.height}  {said}"
+    size = f"{item.width}x{item.height}" if item.width else "sound only"
+    length = f" {item.seconds:.1f} s" if item.seconds is not None else ""
+    return f"{printable(item.path)}  {item.format.upper()} {size}{length}  {said}"
 
 
 def _risks(report: Report) -> list[str]:
-    faces = [f"{len(report.faces)} face{'s' * (len(report.faces) != 1)}"] if report.faces else []
-    return report.metadata.risks() + faces
+    return report.metadata.risks() + ([faces_words(report.faces)] if report.faces else [])
 
 
 def failure_line(result: Result) -> str:
@@ -78,7 +101,7 @@ class Tally:
     def add(self, result: Result) -> None:
         self.status["up to date" if result.error == UP_TO_DATE else result.status] += 1
         if result.status == "cleaned":
-            self.faces += len(result.faces)
+            self.faces += len(result.faces) + (len(result.motion.faces) if result.motion else 0)
             self.partial += bool(result.dropped)
 
     def summary(self, output_folders: list[Path]) -> str:

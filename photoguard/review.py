@@ -59,6 +59,8 @@ class Photo:
     thumb: bytes
     thumb_size: tuple[int, int]
     large: bytes | None = None
+    #: a video: the times (seconds) of the frames shown side by side
+    times: list[float] | None = None
 
 
 @dataclass
@@ -89,6 +91,12 @@ def clean_and_preview(job: Job, options: Options) -> pipeline.Result:
     reviewed = Reviewed(**vars(result))
     written = atomic.written_path(result.output)  # in a batch, the copy is not in place yet
     try:
+        if pipeline.is_video(written):
+            from .video import Source, duration_seconds
+
+            reviewed.photo = _video_card(Source(written), result.input, result.removed, result.faces,
+                                         duration_seconds(written))
+            return reviewed
         data = result.input.read_bytes()
         with Image.open(written) as copy:
             width, height = picture.displayed_size(copy)
@@ -112,6 +120,13 @@ def preview_job(job: Job, options: Options) -> Preview | pipeline.Result:
 
 
 def _preview(job: Job, options: Options) -> Preview:
+    if pipeline.is_video(job.src):
+        from .video import Source, scan_video
+
+        report = scan_video(Source(job.src), options)
+        photo = _video_card(Source(job.src), job.src, report.metadata.kinds, report.faces, report.seconds or 0.0,
+                            obscure=options)
+        return Preview(job.src, photo, faces=report.faces)
     data, handler = pipeline.read_input(job.src)
     image = picture.open_image(data, job.src, options.max_pixels)
     metadata = read_metadata(image, pipeline.structure(handler, data, job.src))
@@ -130,6 +145,18 @@ def _preview(job: Job, options: Options) -> Preview:
         shown = Image.fromarray(obscure(np.asarray(shown), scaled, options.mode, options.mask_scale))
     photo = _photo(regions.content_hash(data), displayed, detected, metadata.kinds, shown, large=True)
     return Preview(job.src, photo, faces=faces)
+
+
+def _video_card(frames_from, original: Path, removed: list[str], spans: list, seconds: float,
+                obscure: Options | None = None) -> Photo:
+    """A video's card: a few of its frames side by side, the faces outlined in each."""
+    from .state import file_sha256
+    from .video.preview import contact_sheet
+
+    sheet, outlined, times = contact_sheet(frames_from, seconds, spans, obscure)
+    photo = _photo(file_sha256(original), sheet.size, outlined, removed, sheet, large=True)
+    photo.times = [round(t, 2) for t in times]
+    return photo
 
 
 def _before_corrections(options: Options, data: bytes, faces: list[Face]) -> list[Face]:
@@ -236,7 +263,8 @@ class _Page:
         entry = {
             "name": name, "hash": photo.digest, "w": photo.width, "h": photo.height,
             "thumb": _url(f"{FILES_FOLDER}/{thumb}"), "tw": photo.thumb_size[0], "th": photo.thumb_size[1],
-            "large": large_url, "original": self._original(job), "faces": faces,
+            "large": large_url, "original": None if photo.times else self._original(job), "faces": faces,
+            "times": photo.times,
             "added": added, "kept": [list(b) for b in corrections.keep] if corrections else [],
             "risks": [f"{RISK_WORDS.get(kind, 'other metadata')} {verb}" for kind in photo.removed]
             or ["No metadata found"],

@@ -19,7 +19,7 @@ from .options import Options
 
 STATE_FOLDER = ".photoguard"
 #: options that change neither the pixels nor the metadata of a copy
-_NOT_IN_FINGERPRINT = {"overwrite", "max_pixels", "max_seconds"}
+_NOT_IN_FINGERPRINT = {"overwrite", "max_pixels", "max_seconds", "max_duration"}
 
 
 class Entry(NamedTuple):

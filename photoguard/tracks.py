@@ -54,16 +54,22 @@ class _Track:
 
 
 def faces_by_frame(found: dict[int, list[Face]], count: int, every: int,
-                   size: tuple[int, int] | None = None) -> list[list[Face]]:
+                   size: tuple[int, int] | None = None, confirm_below: float = 0.0,
+                   max_misses: int = MAX_MISSES, extra_reach: int = EXTRA_REACH) -> list[list[Face]]:
     """The faces to obscure in each of ``count`` frames.
 
     ``found`` maps the frames the detector ran on (see ``sampled_frames``) to the faces it
     found there; ``every`` is the sampling step. ``size`` (width, height) clips boxes to the
     frame. Each returned face's score is the best of the detections of its track.
+
+    ``confirm_below``: a track whose detections all score below this needs two of them (a
+    detector run with a lower threshold than usual finds more faces, and noise that a second
+    look does not find again). ``max_misses`` and ``extra_reach`` replace MAX_MISSES and
+    EXTRA_REACH (a video sets them from its frame rate).
     """
-    tracks = _link(found)
+    tracks = _confirmed(_link(found, max_misses), confirm_below)
     out: list[list[Face]] = [[] for _ in range(count)]
-    reach = max(1, every) - 1 + EXTRA_REACH
+    reach = max(1, every) - 1 + extra_reach
     for track in tracks:
         score = max(face.score for _, face in track.detections)
         for frame, box in _track_boxes(track, reach, count):
@@ -74,7 +80,42 @@ def faces_by_frame(found: dict[int, list[Face]], count: int, every: int,
     return out
 
 
-def _link(found: dict[int, list[Face]]) -> list[_Track]:
+@dataclass(frozen=True)
+class Span:
+    """One face through the frames: the frames it is obscured in, and its best detection."""
+
+    first: int
+    last: int
+    face: Face
+    #: (frame, face) of each detection
+    detections: tuple = ()
+
+
+def spans(found: dict[int, list[Face]], count: int, every: int, confirm_below: float = 0.0,
+          max_misses: int = MAX_MISSES, extra_reach: int = EXTRA_REACH) -> list[Span]:
+    """The tracks ``faces_by_frame`` obscures, one per face, in order of first frame."""
+    reach = max(1, every) - 1 + extra_reach
+    out = []
+    for track in _confirmed(_link(found, max_misses), confirm_below):
+        first, last = track.detections[0][0], track.detections[-1][0]
+        best = max((face for _, face in track.detections), key=lambda face: face.score)
+        out.append(Span(max(0, first - reach), min(count - 1, last + reach), best, tuple(track.detections)))
+    return sorted(out, key=lambda span: (span.first, span.last))
+
+
+def _confirmed(tracks: list[_Track], confirm_below: float) -> list[_Track]:
+    return [track for track in tracks
+            if len(track.detections) >= 2 or any(face.score >= confirm_below for _, face in track.detections)]
+
+
+def settled_after(every: int, max_misses: int = MAX_MISSES, extra_reach: int = EXTRA_REACH) -> int:
+    """How many frames behind the last frame looked at a frame's faces are final: nothing
+    found later changes them (a track reaches back ``extra_reach`` frames beyond the step, and
+    a face missed ``max_misses`` times in a row is still the same track)."""
+    return (max_misses + 2) * max(1, every) + extra_reach
+
+
+def _link(found: dict[int, list[Face]], max_misses: int = MAX_MISSES) -> list[_Track]:
     """Greedy linking, frame by frame: each detection joins the open track it overlaps best."""
     tracks: list[_Track] = []
     open_tracks: list[_Track] = []
@@ -102,7 +143,7 @@ def _link(found: dict[int, list[Face]]) -> list[_Track]:
                 track = _Track([(frame, face)])
                 tracks.append(track)
                 open_tracks.append(track)
-        open_tracks = [track for track in open_tracks if track.misses <= MAX_MISSES]
+        open_tracks = [track for track in open_tracks if track.misses <= max_misses]
     return tracks
 
 
@@ -119,25 +160,29 @@ def _affinity(predicted, box) -> float | None:
 
 
 def _track_boxes(track: _Track, reach: int, count: int):
-    """(frame, box) for every frame the track covers: held before the first detection and
-    after the last, interpolated and widened for motion in between."""
+    """(frame, box) for every frame the track covers: interpolated and widened for motion
+    between detections; before the first and after the last, carried on along the way the
+    face was moving (a face entering or leaving the picture, or a panning camera), or held
+    where it was when it was seen once."""
     detections = track.detections
-    first_frame, first = detections[0]
-    last_frame, last = detections[-1]
-    for frame in range(max(0, first_frame - reach), first_frame):
-        yield frame, _widened(first.box, first.box, 0.0)
+    (start_a, a), (start_b, b) = detections[0], detections[min(1, len(detections) - 1)]
+    for frame in range(max(0, start_a - reach), start_a):
+        yield frame, _widened(a.box, b.box, (frame - start_a) / max(1, start_b - start_a))
     for (frame_a, a), (frame_b, b) in zip(detections, detections[1:]):
         for frame in range(frame_a, frame_b):
             t = (frame - frame_a) / (frame_b - frame_a)
             yield frame, _widened(a.box, b.box, t)
-    for frame in range(last_frame, min(count, last_frame + reach + 1)):
-        yield frame, _widened(last.box, last.box, 0.0)
+    (end_a, a), (end_b, b) = detections[max(0, len(detections) - 2)], detections[-1]
+    for frame in range(end_b, min(count, end_b + reach + 1)):
+        yield frame, _widened(a.box, b.box, (frame - end_a) / max(1, end_b - end_a))
 
 
 def _widened(a, b, t: float) -> tuple[int, int, int, int]:
-    """The box a fraction ``t`` of the way from ``a`` to ``b``, grown on each side by
+    """The box a fraction ``t`` of the way from ``a`` to ``b`` (before or beyond them when
+    ``t`` is outside 0..1, never smaller than the smaller of them), grown on each side by
     MOTION_MARGIN times the distance between the two boxes."""
     x, y, w, h = (p + (q - p) * t for p, q in zip(a, b))
+    w, h = max(w, min(a[2], b[2])), max(h, min(a[3], b[3]))
     margin_x = MOTION_MARGIN * (abs(b[0] - a[0]) + abs(b[2] - a[2]))
     margin_y = MOTION_MARGIN * (abs(b[1] - a[1]) + abs(b[3] - a[3]))
     return (round(x - margin_x), round(y - margin_y), round(w + 2 * margin_x), round(h + 2 * margin_y))

@@ -33,6 +33,8 @@ class Job:
     out_root: Path | None = None
     #: what an earlier run recorded about the copy at ``dst``
     previous: Entry | None = None
+    #: what an earlier run recorded about the Motion Photo clip beside it (--keep-motion)
+    previous_clip: Entry | None = None
     #: given by name on the command line, rather than found in a folder that was given
     named: bool = False
 
@@ -88,13 +90,13 @@ def _sniffed(path: Path, root: Path) -> Job:
     if handler:
         return Job(path, root, handler.name)
     if path.suffix.lower() in IMAGE_SUFFIXES:
-        what = "the file is empty" if not head else "its content is not an image photoguard reads"
-        return Job(path, root, None, f"named like an image but {what}")
+        what = "the file is empty" if not head else "its content is not one photoguard reads"
+        return Job(path, root, None, f"named like an image or a video but {what}")
     return Job(path, root, None)
 
 
 def output_format(input_format: str, requested: str) -> str:
-    if requested != "keep":
+    if requested != "keep" and input_format != "video":  # --format is for photos: videos become MP4
         return requested
     return "jpeg" if input_format == "heif" else input_format
 

@@ -138,3 +138,20 @@ def test_transparency_is_kept_and_palette_pictures_keep_their_colours(mode):
     assert not np.array_equal(out, pixels)
     used = {tuple(c) for c in pixels[..., :3].reshape(-1, 3)}
     assert {tuple(c) for c in out[..., :3].reshape(-1, 3)} <= used
+
+
+def test_a_blur_without_noise_has_no_grain():
+    """Videos blur without noise (it would average away over the frames): only the blur's own
+    smooth shading is left inside the mask."""
+    import cv2
+
+    pixels = photo_pixels(200, 160)
+    face = [Face((60, 40, 80, 80), 0.9)]
+    grain = {}
+    for noise in (True, False):
+        out = pixels.copy()
+        obscure_in_place(out, face, "blur", 1.4, noise=noise)
+        luma = out.astype(np.float32).mean(axis=2)
+        fine = luma - cv2.blur(luma, (5, 5))
+        grain[noise] = float(fine[60:100, 80:120].std())
+    assert grain[False] < 0.5 * grain[True]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from photoguard.detect.base import Face
-from photoguard.tracks import EXTRA_REACH, faces_by_frame, sampled_frames
+from photoguard.tracks import EXTRA_REACH, faces_by_frame, sampled_frames, settled_after
 
 
 def covers(outer, inner) -> bool:
@@ -83,3 +85,50 @@ def test_boxes_are_clipped_to_the_frame():
 
 def test_nothing_found_nothing_obscured():
     assert faces_by_frame({0: [], 3: []}, 5, 3) == [[]] * 5
+
+
+@settings(max_examples=40, deadline=None)
+@given(every=st.integers(1, 6), seed=st.integers(0, 10_000), cut=st.integers(20, 120),
+       hold=st.sampled_from([(3, 2), (10, 15)]))
+def test_frames_far_enough_behind_the_last_one_seen_are_settled(every, seed, cut, hold):
+    """A video's writing pass may follow its detection pass: the faces of a frame `lag` frames
+    behind the last one looked at no longer change, whatever is found after it."""
+    import random
+
+    rng = random.Random(seed)
+    count = 200
+    faces = [(rng.randrange(0, 300), rng.randrange(0, 200), rng.randrange(8, 60)) for _ in range(4)]
+    found = {}
+    for frame in sampled_frames(count, every):
+        seen = [Face((x + frame * rng.randrange(-3, 4), y, size, size), rng.choice([0.18, 0.9]))
+                for x, y, size in faces if rng.random() < 0.6]
+        found[frame] = seen
+    misses, reach = hold
+    lag = settled_after(every, misses, reach)
+    full = faces_by_frame(found, count, every, confirm_below=0.23, max_misses=misses, extra_reach=reach)
+    prefix = faces_by_frame({f: v for f, v in found.items() if f < cut}, cut, every, confirm_below=0.23,
+                            max_misses=misses, extra_reach=reach)
+    boxes = lambda frames: [[face.box for face in faces] for faces in frames]  # noqa: E731
+    # the boxes (a track's score is its best so far: a later detection may raise it)
+    assert boxes(prefix[: max(0, cut - lag)]) == boxes(full[: max(0, cut - lag)])
+
+
+def test_a_face_entering_the_picture_is_covered_before_it_is_first_found():
+    """Seen from frame 12 on, moving left 5 px a frame: before that it was further right."""
+    count, every = 40, 3
+    position = lambda f: (300 - 5 * f, 50, 40, 40)  # noqa: E731
+    found = {f: ([Face(position(f), 0.9)] if f >= 12 else []) for f in sampled_frames(count, every)}
+    per_frame = faces_by_frame(found, count, every, extra_reach=6)
+    for frame in range(12 - 6 - (every - 1), 12):
+        assert any(covers(face.box, position(frame)) for face in per_frame[frame]), frame
+
+
+def test_a_doubtful_face_seen_once_is_noise_and_twice_a_face():
+    count = 30
+    once = {f: ([Face((50, 50, 30, 30), 0.18)] if f == 9 else []) for f in range(0, count, 3)}
+    twice = {f: ([Face((50, 50, 30, 30), 0.18)] if f in (9, 12) else []) for f in range(0, count, 3)}
+    sure = {f: ([Face((50, 50, 30, 30), 0.5)] if f == 9 else []) for f in range(0, count, 3)}
+    assert not any(faces_by_frame(once, count, 3, confirm_below=0.23))
+    assert faces_by_frame(twice, count, 3, confirm_below=0.23)[10]
+    assert faces_by_frame(sure, count, 3, confirm_below=0.23)[9]
+    assert faces_by_frame(once, count, 3)[9]  # without the rule, as before

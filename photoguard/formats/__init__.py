@@ -8,16 +8,19 @@ from .heif import HeifHandler
 from .jpeg import JpegHandler
 from .png import PngHandler
 from .tiff import TiffHandler
+from .video import VideoHandler
 from .webp import WebpHandler
 
+#: videos before HEIF: both are ISO boxes, and a video's major brand decides (see video.py)
 HANDLERS: tuple[FormatHandler, ...] = (
-    JpegHandler(), PngHandler(), WebpHandler(), TiffHandler(), GifHandler(), HeifHandler(),
+    JpegHandler(), PngHandler(), WebpHandler(), TiffHandler(), GifHandler(), VideoHandler(), HeifHandler(),
 )
 BY_NAME = {handler.name: handler for handler in HANDLERS}
 #: bytes needed to recognise any registered format
 SNIFF_BYTES = 32
-#: file name suffixes that promise an image: such a file that is not one is an error, not a skip
-IMAGE_SUFFIXES = frozenset(s for handler in HANDLERS for s in handler.extensions)
+#: file name suffixes that promise an image or a video: such a file that is not one is an
+#: error, not a skip
+IMAGE_SUFFIXES = frozenset(s for handler in HANDLERS for s in handler.extensions + handler.suffixes)
 
 
 def sniff(head: bytes) -> FormatHandler | None:

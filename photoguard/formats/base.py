@@ -55,6 +55,8 @@ class FormatHandler(ABC):
     pillow_format: str
     #: accepted file name suffixes, the first one is used for new files
     extensions: tuple[str, ...]
+    #: file name suffixes that promise this format: such a file that is not one is an error
+    suffixes: tuple[str, ...] = ()
     #: container names a clean copy may hold: everything else is refused by verification
     keep: frozenset[str]
     #: False for formats photoguard reads but does not write

@@ -156,7 +156,9 @@
     img.src = photo.thumb;
     const svg = svgEl("svg", { viewBox: `0 0 ${photo.w} ${photo.h}`, preserveAspectRatio: "none" });
     stage.append(img, svg);
-    const caption = el("figcaption", {}, data.cleaned ? "Cleaned copy" : "What the copy will look like");
+    const clock = (t) => `${Math.floor(t / 60)}:${String(Math.floor(t % 60)).padStart(2, "0")}`;
+    const caption = el("figcaption", {}, (data.cleaned ? "Cleaned copy" : "What the copy will look like") +
+      (photo.times ? ": frames at " + photo.times.map(clock).join(", ") : ""));
     const left = el("div", { class: "view" });
     left.append(stage, caption);
     views.append(left);
@@ -207,7 +209,14 @@
     article.append(tools);
 
     drawRegions(photo, svg);
-    enableDrawing(photo, article, svg);
+    if (photo.times) {
+      // a video's frames: corrections apply to photos only
+      draw.disabled = true;
+      showOriginal.disabled = true;
+      draw.title = showOriginal.title = "Not for videos: play the original and the copy to compare.";
+    } else {
+      enableDrawing(photo, article, svg);
+    }
     return article;
   }
 

@@ -1,0 +1,21 @@
+"""How many threads the codecs of one video may use.
+
+The batch gives each worker one core and tells OpenCV so (``cv2.setNumThreads(1)``); a single
+video cleaned on its own gets every core. The codecs follow the same share, so ``-j N`` keeps
+meaning N cores.
+"""
+
+from __future__ import annotations
+
+
+def share() -> int:
+    import cv2
+
+    return max(1, cv2.getNumThreads())
+
+
+def decoding(stream):
+    """``stream`` set up to decode on this process's share of the cores."""
+    stream.thread_type = "AUTO"
+    stream.codec_context.thread_count = share()
+    return stream
