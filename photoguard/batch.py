@@ -151,29 +151,31 @@ def _ours(copy: Path, previous: Entry | None) -> bool:
 # --- running the jobs ----------------------------------------------------------------------
 
 
-def batch_task(work: Callable, options: Options, job: Job, tag: str):
-    """What a worker runs for one file: ``work``, its copies left staged for the lock holder.
+def batch_task(work: Callable, options: Options, cores: int, job: Job, tag: str):
+    """What a worker runs for one file: ``work`` on ``cores`` cores, its copies left staged
+    for the lock holder.
 
     Returns (work's result, the staged copies).
     """
-    if options.faces:
-        one_thread_each()
+    if options.faces or job.format == "video":
+        use_cores(cores)
     with atomic.staged(tag) as pending:
         value = work(job, options)
     return value, list(pending)
 
 
-_threads_set = False
+_cores_set = 0
 
 
-def one_thread_each() -> None:
-    """-j N means N cores: each worker runs OpenCV on one thread, so none fight for a core."""
-    global _threads_set
-    if not _threads_set:
+def use_cores(cores: int) -> None:
+    """-j N means N cores: each worker runs OpenCV (and a video's codecs, which follow it) on
+    its share of them, so none fight for a core."""
+    global _cores_set
+    if cores != _cores_set:
         import cv2
 
-        cv2.setNumThreads(1)
-        _threads_set = True
+        cv2.setNumThreads(cores)
+        _cores_set = cores
 
 
 #: a video's time budget grows by this many seconds per second of it: one core takes about 3 s
@@ -214,8 +216,8 @@ def _arrivals(work: Callable, jobs: list[Job], options: Options, executor):
     remote = hasattr(executor, "submit")
     if remote:  # other machines, other working folders: they are given absolute paths
         items = [(index, (_absolute(job), tag), seconds) for index, (job, tag), seconds in items]
-    runner = _runner(executor, len(items), options)
-    for index, answer in runner.run(partial(batch_task, work, options), items, on_stop=left_behind):
+    runner, cores = _runner(executor, len(items), options)
+    for index, answer in runner.run(partial(batch_task, work, options, cores), items, on_stop=left_behind):
         if not isinstance(answer, tuple):
             yield index, _failure(jobs[index], answer), []
             continue
@@ -229,13 +231,17 @@ def _absolute(job: Job) -> Job:
     return replace(job, src=job.src.absolute(), root=job.root.absolute())
 
 
-def _runner(executor, images: int, options: Options):
+def _runner(executor, files: int, options: Options):
+    """What runs the files, and how many cores each of its workers may use."""
     if hasattr(executor, "submit"):
         from .remote import FuturesRunner
 
-        return FuturesRunner(executor, options)
-    workers = default_workers() if executor is None else executor
-    return LocalPool(min(workers, images)) if workers > 0 else InProcess()
+        return FuturesRunner(executor, options), 1  # one file per worker thread, one core each
+    cores = default_workers() if executor is None else executor
+    if cores <= 0:
+        return InProcess(), default_workers()
+    workers = min(cores, files)  # fewer files than cores: each worker gets more cores (videos use them)
+    return LocalPool(workers), max(1, cores // workers)
 
 
 def _failure(job: Job, answer) -> Result:

@@ -81,7 +81,7 @@ def _ready(options: Options) -> None:
 
     if options.faces:
         check_engine(options.detector)
-        batch.one_thread_each()
+        batch.use_cores(1)
         pipeline.get_detector(options)
 
 

@@ -1,8 +1,8 @@
 """How many threads the codecs of one video may use.
 
-The batch gives each worker one core and tells OpenCV so (``cv2.setNumThreads(1)``); a single
-video cleaned on its own gets every core. The codecs follow the same share, so ``-j N`` keeps
-meaning N cores.
+The batch gives each worker its share of the cores and tells OpenCV so (``batch.use_cores``:
+one each when there are as many files as cores, all of them for a single video). The codecs
+follow the same share, so ``-j N`` keeps meaning N cores.
 """
 
 from __future__ import annotations
