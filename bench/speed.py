@@ -194,14 +194,14 @@ def deface_run(folder: Path, scratch: Path, deface: str):
 
 
 def peak_memory_mb(photo: Path, out: Path) -> float:
-    """Peak resident memory of a worker's work on one photo, in MB: a fresh interpreter that
-    cleans it as a worker process does (default options) and reports its own peak. (The
-    command line's own -j 1 run would not do: its worker is not the command's child, so its
-    peak is not counted among the command's children.)"""
+    """Peak resident memory of a worker's work on one photo or video, in MB: a fresh
+    interpreter that cleans it as a worker process of `clean -j 1` does (one core, default
+    options) and reports its own peak. (The command line's own run would not do: its worker is
+    not the command's child, so its peak is not counted among the command's children.)"""
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    code = ("import resource, sys; from pathlib import Path; from photoguard import clean_file; "
-            "clean_file(Path(sys.argv[1]), Path(sys.argv[2])); "
+    code = ("import resource, sys; from pathlib import Path; from photoguard import batch, clean_file; "
+            "batch.use_cores(1); clean_file(Path(sys.argv[1]), Path(sys.argv[2])); "
             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
     result = subprocess.run([sys.executable, "-c", code, str(photo), str(out / photo.name)], check=True,
                             capture_output=True, text=True)

@@ -10,11 +10,10 @@ Times, side by side in one run and each in a fresh process (wall clock):
   clean      photoguard clean CLIP -j JOBS              (defaults: faces found, obscured, re-encoded)
   deface     deface --keep-audio CLIP                   (when --deface points to its executable)
 
-and prints frames per second for each (wall clock), the CPU time each spent per frame (all its
-threads and processes: steadier than the wall clock on a busy machine), and the ratios
-clean/floor and deface/clean. With
-``--memory``, also the peak resident memory of `photoguard clean -j 1` on that clip (one
-worker). Timings on a shared machine are provisional: run it again on a quiet one.
+and prints frames per second for each (wall clock) and the ratios clean/floor and deface/clean.
+With ``--memory``, also the peak resident memory of one worker's work on that clip (as
+bench/speed.py measures it). Timings on a shared machine are provisional: run it again on a
+quiet one.
 """
 
 from __future__ import annotations
@@ -54,28 +53,12 @@ def frames(clip: Path) -> int:
         return sum(1 for _ in container.decode(video=0))
 
 
-def timed(command: list[str]) -> tuple[float, float]:
-    """(wall seconds, CPU seconds) of a command run to its end."""
-    import resource
-
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+def timed(command: list[str]) -> float:
+    """Wall seconds of a command run to its end. (Not CPU time: photoguard's worker processes
+    are not the command's children, so the operating system does not count them for it.)"""
     start = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-
-
-def peak_memory_mb(clip: Path, out: Path) -> float:
-    """Peak resident memory of `photoguard clean clip -j 1` (one worker), in a fresh child.
-
-    The output folder is emptied first: a copy already up to date would be skipped."""
-    shutil.rmtree(out, ignore_errors=True)
-    command = [*PHOTOGUARD, "clean", str(clip), "-o", str(out), "-q", "-j", "1"]
-    code = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); "
-            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
-    result = subprocess.run([sys.executable, "-c", code, *command], check=True, capture_output=True, text=True)
-    return int(result.stdout.split()[-1]) / 1024
+    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -98,14 +81,15 @@ def main() -> None:
     if args.deface:
         seconds["deface"] = timed([args.deface, "--keep-audio", str(args.clip), "-o", str(args.scratch / "deface.mp4")])
     print(f"{args.clip.name}: {count} frames, photoguard -j {args.jobs} (provisional on a shared machine)")
-    for name, (wall, cpu) in seconds.items():
-        print(f"  {name:9s} {wall:7.1f} s  {count / wall:6.1f} frames/s   CPU {1000 * cpu / count:6.1f} ms per frame")
-    print(f"  clean / floor: {seconds['clean'][0] / seconds['floor'][0]:.2f}x the time, "
-          f"{seconds['clean'][1] / seconds['floor'][1]:.2f}x the CPU")
+    for name, wall in seconds.items():
+        print(f"  {name:9s} {wall:7.1f} s  {count / wall:6.1f} frames/s")
+    print(f"  clean / floor: {seconds['clean'] / seconds['floor']:.2f}x the time")
     if "deface" in seconds:
-        print(f"  deface / clean: {seconds['deface'][0] / seconds['clean'][0]:.2f}x the time, "
-              f"{seconds['deface'][1] / seconds['clean'][1]:.2f}x the CPU")
+        print(f"  deface / clean: {seconds['deface'] / seconds['clean']:.2f}x the time")
     if args.memory:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from speed import peak_memory_mb
+
         print(f"  peak memory of one worker on {args.memory.name}: {peak_memory_mb(args.memory, args.scratch / 'memory'):.0f} MB")
 
 
