@@ -19,11 +19,10 @@ import numpy as np
 from PIL import Image
 
 from . import picture, tracks
-from .detect.base import Face
+from .detect.base import Face, iou
 from .formats import Container, Timing
 from .formats.tiff import NEW_SUBFILE_TYPE, is_reduced
 from .obscure import obscure_in_place
-from .regions import iou
 
 #: formats whose frames are an animation (HEIF's several pictures are not: see ``dropped``)
 ANIMATED = frozenset({"GIF", "WEBP", "PNG", "AVIF"})

@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .detect.base import Face
+from .detect.base import Face, iou
 from .errors import UsageError
 
 FORMAT_NAME = "regions"
@@ -109,17 +109,6 @@ def apply_to_frames(options, data: bytes, faces_by_frame: list[list[Face]]) -> l
         return faces_by_frame
     digest = content_hash(data)
     return [corrections.faces_for(digest, faces) for faces in faces_by_frame]
-
-
-def iou(a: Box, b: Box) -> float:
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    width = min(ax + aw, bx + bw) - max(ax, bx)
-    height = min(ay + ah, by + bh) - max(ay, by)
-    if width <= 0 or height <= 0:
-        return 0.0
-    inter = width * height
-    return inter / (aw * ah + bw * bh - inter)
 
 
 def load(path: Path | str) -> Corrections:

@@ -22,7 +22,7 @@ from urllib.parse import quote
 from PIL import Image, ImageOps
 
 from . import atomic, batch, picture, pipeline, regions
-from .detect.base import Face
+from .detect.base import Face, iou
 from .errors import OutputError, UsageError
 from .metadata import KIND_WORDS, read_metadata
 from .options import Options
@@ -249,7 +249,7 @@ class _Page:
         low = LOW_SCORE.get(options.detector, 0.5)
         kept = corrections.keep if corrections else ()
         faces = [{"box": list(f.box), "score": round(float(f.score), 3), "low": bool(f.score < low)}
-                 for f in photo.detected if not any(regions.iou(f.box, k) >= regions.KEEP_IOU for k in kept)]
+                 for f in photo.detected if not any(iou(f.box, k) >= regions.KEEP_IOU for k in kept)]
         warnings = []
         added = [list(b) for b in corrections.add] if corrections else []
         if not options.faces:

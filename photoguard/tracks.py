@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .detect.base import Face
+from .detect.base import Face, iou
 
 #: a detection continues a track when it overlaps the track's predicted box this much ...
 LINK_IOU = 0.1
@@ -149,7 +149,7 @@ def _link(found: dict[int, list[Face]], max_misses: int = MAX_MISSES) -> list[_T
 
 def _affinity(predicted, box) -> float | None:
     """How well a detection continues a track (higher is better), None when it does not."""
-    overlap = _iou(predicted, box)
+    overlap = iou(predicted, box)
     if overlap >= LINK_IOU:
         return 1.0 + overlap
     px, py, pw, ph = predicted
@@ -194,14 +194,3 @@ def _clip(box, size: tuple[int, int]) -> tuple[int, int, int, int]:
     x0, y0 = max(0, x), max(0, y)
     x1, y1 = min(width, x + w), min(height, y + h)
     return x0, y0, max(0, x1 - x0), max(0, y1 - y0)
-
-
-def _iou(a, b) -> float:
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    width = min(ax + aw, bx + bw) - max(ax, bx)
-    height = min(ay + ah, by + bh) - max(ay, by)
-    if width <= 0 or height <= 0:
-        return 0.0
-    inter = width * height
-    return inter / (aw * ah + bw * bh - inter)

@@ -22,6 +22,18 @@ class Face:
         )
 
 
+def iou(a, b) -> float:
+    """Intersection over union of two (x, y, width, height) boxes."""
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    width = min(ax + aw, bx + bw) - max(ax, bx)
+    height = min(ay + ah, by + bh) - max(ay, by)
+    if width <= 0 or height <= 0:
+        return 0.0
+    inter = width * height
+    return inter / (aw * ah + bw * bh - inter)
+
+
 class FaceDetector(Protocol):
     name: str
 

@@ -19,22 +19,21 @@ _sessions: dict = {}
 
 def import_onnxruntime():
     """The onnxruntime module, or ModelError saying how to get it."""
-    try:
-        import onnxruntime
-    except ImportError as exc:
-        raise engine_error(f"the onnxruntime engine cannot be loaded ({exc})",
-                           "pip install onnxruntime") from exc
-    return onnxruntime
+    return _engine("onnxruntime", "the onnxruntime engine", "pip install onnxruntime")
 
 
 def import_opencv():
     """The cv2 module (Haar cascades, BlazeFace's TFLite reader), or ModelError saying how to get it."""
+    return _engine("cv2", "OpenCV", "pip install 'opencv-python-headless<5'")
+
+
+def _engine(module: str, what: str, fix: str):
+    import importlib
+
     try:
-        import cv2
+        return importlib.import_module(module)
     except ImportError as exc:
-        raise engine_error(f"OpenCV cannot be loaded ({exc})",
-                           "pip install 'opencv-python-headless<5'") from exc
-    return cv2
+        raise engine_error(f"{what} cannot be loaded ({exc})", fix) from exc
 
 
 def session(path: Path, sha256: str):
