@@ -206,7 +206,7 @@ def cost(args, size, name: str, truth_all) -> None:
     best = {key: min(values) for key, values in timings.items()}
     print(f"\ncost: one animated WebP of {args.cost_frames} frames of {size[0]}x{size[1]} (k = "
           f"{frames.DETECT_EVERY}): {best['animation']:.2f} s; the same frames as {args.cost_frames} JPEG photos: "
-          f"{best['photos']:.2f} s; ratio {best['animation'] / best['photos']:.2f} (best of 3, provisional)")
+          f"{best['photos']:.2f} s; ratio {best['animation'] / best['photos']:.2f} (best of 3)")
 
 
 if __name__ == "__main__":

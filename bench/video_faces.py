@@ -12,7 +12,7 @@ counts as covered in a frame when the inner 75 % of its box lies inside the full
 part of one mask ellipse (mask scale 1.4, the ellipse less its feathered rim). This is a
 geometric stand-in for ../shared/tools/video_face_eval.py, which judges the pixels of real
 copies (run it to confirm a choice). Prints coverage, the longest run of frames a face stays
-uncovered, and the detector's time per frame at each side (provisional on a busy machine).
+uncovered, and the detector's time per frame at each side (timings vary with the machine's load).
 
 ``--write OUT`` also writes cleaned copies of the clips into OUT with the product's own
 writing pass, fed the cached detections of the first side and step given (no detector runs),
@@ -182,7 +182,7 @@ def main() -> None:
         print(f"detected {name}", flush=True)
     for side in sides:
         if timing[side][1]:
-            print(f"side {side}: {1000 * timing[side][0] / timing[side][1]:.0f} ms per detection (provisional)")
+            print(f"side {side}: {1000 * timing[side][0] / timing[side][1]:.0f} ms per detection")
     if args.detect_only:
         return
     for side in sides:

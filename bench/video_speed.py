@@ -80,7 +80,7 @@ def main() -> None:
     }
     if args.deface:
         seconds["deface"] = timed([args.deface, "--keep-audio", str(args.clip), "-o", str(args.scratch / "deface.mp4")])
-    print(f"{args.clip.name}: {count} frames, photoguard -j {args.jobs} (provisional on a shared machine)")
+    print(f"{args.clip.name}: {count} frames, photoguard -j {args.jobs}")
     for name, wall in seconds.items():
         print(f"  {name:9s} {wall:7.1f} s  {count / wall:6.1f} frames/s")
     print(f"  clean / floor: {seconds['clean'] / seconds['floor']:.2f}x the time")

@@ -20,7 +20,8 @@ from photoguard.workers import InProcess
 from photoguard.pipeline import clean_file, scan_file
 from photoguard.video import duration_seconds
 from conftest import sha256
-from video_builders import (FACE, GPS_TEXT, MarkerDetector, make_clip, moving_face, plant_phone_metadata)
+from video_builders import (FACE, GPS_TEXT, MarkerDetector, make_clip, moving_face, mux_audio,
+                            plant_phone_metadata)
 
 
 @pytest.fixture
@@ -186,13 +187,7 @@ def _sound_only(path: Path) -> None:
     sound = output.add_stream("aac", rate=16000)
     sound.codec_context.layout = "mono"
     output.metadata["title"] = "voice memo of Emma"
-    for start in range(0, 16000, 1024):
-        frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
-        frame.sample_rate, frame.pts = 16000, start
-        for packet in sound.encode(frame):
-            output.mux(packet)
-    for packet in sound.encode():
-        output.mux(packet)
+    mux_audio(output, sound, np.zeros((1, 16000), np.float32), "mono")
     output.close()
 
 

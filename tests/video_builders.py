@@ -80,17 +80,22 @@ def make_clip(path: Path, *, frames: int = 20, size: tuple[int, int] = (160, 120
     if sound is not None:
         samples = int(48000 * frames / rate)
         tone = (0.2 * np.sin(np.arange(samples) / 48000 * 2 * np.pi * 440)).astype(np.float32)
-        chunk = 1024
-        for start in range(0, samples, chunk):
-            piece = np.stack([tone[start : start + chunk]] * 2)
-            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(piece), format="fltp", layout="stereo")
-            frame.sample_rate, frame.pts = 48000, start
-            for packet in sound.encode(frame):
-                output.mux(packet)
-        for packet in sound.encode():
-            output.mux(packet)
+        mux_audio(output, sound, np.stack([tone] * 2), "stereo")
     output.close()
     return path
+
+
+def mux_audio(output, sound, samples: np.ndarray, layout: str) -> None:
+    """Encode ``samples`` (channels x samples, float32) into ``sound`` in 1024-sample frames."""
+    rate = sound.codec_context.sample_rate
+    for start in range(0, samples.shape[1], 1024):
+        piece = np.ascontiguousarray(samples[:, start : start + 1024])
+        frame = av.AudioFrame.from_ndarray(piece, format="fltp", layout=layout)
+        frame.sample_rate, frame.pts = rate, start
+        for packet in sound.encode(frame):
+            output.mux(packet)
+    for packet in sound.encode():
+        output.mux(packet)
 
 
 class MarkerDetector:

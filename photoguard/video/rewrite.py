@@ -65,11 +65,11 @@ def _copy_streams(container, output, source: Source, probe: Probe, faces: FaceTi
     video = audio = None
     if probe.video is not None:
         stream = container.streams[probe.video]
-        video = _PictureCopy(output, stream, written) if faces is None and probe.copyable \
+        video = _PacketCopy(output, stream, written, "frames") if faces is None and probe.copyable \
             else _PictureEncode(output, decoding(stream), probe, faces, options, written, source.path)
     if probe.audio is not None:
         stream = container.streams[probe.audio]
-        audio = _SoundCopy(output, stream, written) if stream.codec_context.name == "aac" \
+        audio = _PacketCopy(output, stream, written, "audio_packets") if stream.codec_context.name == "aac" \
             else _SoundEncode(output, stream, written)
     kept = [part for part in (video, audio) if part]
     by_index = {part.source.index: part for part in kept}
@@ -87,9 +87,11 @@ def _close_after_failure(output) -> None:
         pass
 
 
-class _PictureCopy:
-    def __init__(self, output, source, written: Written):
-        self.output, self.source, self.written = output, source, written
+class _PacketCopy:
+    """A stream copied packet for packet; ``counter`` names the Written field it counts in."""
+
+    def __init__(self, output, source, written: Written, counter: str):
+        self.output, self.source, self.written, self.counter = output, source, written, counter
         self.stream = output.add_stream_from_template(source)
 
     def take(self, packet) -> None:
@@ -97,7 +99,7 @@ class _PictureCopy:
             return
         packet.stream = self.stream
         self.output.mux(packet)
-        self.written.frames += 1
+        setattr(self.written, self.counter, getattr(self.written, self.counter) + 1)
 
     def finish(self) -> None:
         pass
@@ -152,22 +154,6 @@ class _PictureEncode:
             for filtered in self.filter.filter(None):
                 filtered.stream = self.stream
                 self.output.mux(filtered)
-
-
-class _SoundCopy:
-    def __init__(self, output, source, written: Written):
-        self.output, self.source, self.written = output, source, written
-        self.stream = output.add_stream_from_template(source)
-
-    def take(self, packet) -> None:
-        if packet.dts is None:
-            return
-        packet.stream = self.stream
-        self.output.mux(packet)
-        self.written.audio_packets += 1
-
-    def finish(self) -> None:
-        pass
 
 
 class _SoundEncode:
