@@ -260,15 +260,21 @@ def _failure(job: Job, answer) -> Result:
 
 
 def _settle(job: Job, result: Result, pending: list[atomic.Staged]) -> Result:
-    """Move a result's staged copies into place; a result that cannot be completed says so."""
+    """Move a result's staged copies into place, its own copy first; a copy that cannot be
+    moved says so (a Motion Photo's clip that cannot follow its still fails on its own)."""
     if result.status != "cleaned":
         _discard(pending)
         return result
+    pending = sorted(pending, key=lambda item: item.dst != job.dst)
     for done, item in enumerate(pending):
         try:
             atomic.commit(item)
         except PhotoguardError as exc:
             _discard(pending[done + 1:])
+            if done and result.motion is not None:
+                result.motion = Result(job.src, None, "failed",
+                                       error=f"its Motion Photo video was not kept: {exc}")
+                return result
             status = "skipped" if isinstance(exc, OutputExists) else "failed"
             hint = f" {EXISTS_HINT}" if status == "skipped" else ""
             return Result(job.src, job.dst if status == "skipped" else None, status,

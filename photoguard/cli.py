@@ -173,7 +173,7 @@ def _clean_jobs(jobs, options, executor, work, pages, common) -> None:
     with _reported_errors():
         for page in pages.write() if pages else []:
             click.echo(f"review page: {report.printable(page)}", err=True)
-    sys.exit(ExitCode.some_files_failed if tally.status["failed"] else ExitCode.ok)
+    sys.exit(ExitCode.some_files_failed if tally.any_failed else ExitCode.ok)
 
 
 @cli.command(epilog=EXIT_CODES_HELP)

@@ -97,19 +97,28 @@ class Tally:
         self.faces = 0
         #: copies that leave out some of their file's pictures (a burst's others, frames, pages)
         self.partial = 0
+        #: --keep-motion: Motion Photo videos that could not be kept (their stills were cleaned)
+        self.clips_failed = 0
 
     def add(self, result: Result) -> None:
         self.status["up to date" if result.error == UP_TO_DATE else result.status] += 1
         if result.status == "cleaned":
             self.faces += len(result.faces) + (len(result.motion.faces) if result.motion else 0)
             self.partial += bool(result.dropped)
+            self.clips_failed += bool(result.motion and result.motion.status == "failed")
+
+    @property
+    def any_failed(self) -> bool:
+        return bool(self.status["failed"] or self.clips_failed)
 
     def summary(self, output_folders: list[Path]) -> str:
         where = ", ".join(printable(p) for p in output_folders) or "nowhere"
         fresh = f"{self.status['up to date']} up to date, " if self.status["up to date"] else ""
         partial = f"pictures left out of {self.partial} cop{'y' if self.partial == 1 else 'ies'}; " \
             if self.partial else ""
+        clips = f"{self.clips_failed} Motion Photo video{'s' * (self.clips_failed != 1)} not kept; " \
+            if self.clips_failed else ""
         return (f"{self.status['cleaned']} cleaned, {fresh}{self.status['skipped']} skipped, "
-                f"{self.status['failed']} failed; {self.faces} face{'s' * (self.faces != 1)} obscured; "
+                f"{self.status['failed']} failed; {clips}{self.faces} face{'s' * (self.faces != 1)} obscured; "
                 f"{partial}safe copies in {where}")
 

@@ -462,6 +462,67 @@ def test_videos_and_heif_photos_are_told_apart_by_the_major_brand(head, kind):
     assert (handler.name if handler else None) == kind
 
 
+def test_a_failing_still_in_a_batch_removes_only_what_it_wrote(tmp_path, marker_detector, monkeypatch):
+    from photoguard.walk import find_inputs, plan_outputs
+
+    folder = tmp_path / "roll"
+    folder.mkdir()
+    _motion_photo(folder / "photo.jpg", make_clip(tmp_path / "clip.mp4").read_bytes())
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "photo-motion.mp4").write_bytes(b"the user's own file")
+    original = pipeline.clean_file
+
+    def failing_still(src, dst, options=Options()):
+        if src.suffix == ".jpg":
+            raise VerificationError("the written copy still holds EXIF", dst)
+        return original(src, dst, options)
+
+    monkeypatch.setattr(pipeline, "clean_file", failing_still)
+    jobs = plan_outputs(find_inputs([folder]), out, "keep", False)
+    (result,) = batch.clean_batch(jobs, Options(keep_motion=True, overwrite=True), 0)
+    assert result.status == "failed"
+    # the clip was only staged: its temporary file goes, the file already there stays
+    assert sorted(p.name for p in out.iterdir()) == [".photoguard", "photo-motion.mp4"]
+    assert (out / "photo-motion.mp4").read_bytes() == b"the user's own file"
+
+
+def test_a_clip_that_cannot_follow_its_still_fails_on_its_own(tmp_path, marker_detector):
+    from photoguard.walk import find_inputs, plan_outputs
+
+    folder = tmp_path / "roll"
+    folder.mkdir()
+    _motion_photo(folder / "photo.jpg", make_clip(tmp_path / "clip.mp4").read_bytes())
+    out = tmp_path / "out"
+
+    def another_writer_takes_the_clip_name(job, options):
+        result = batch.clean_job(job, options)
+        (out / "photo-motion.mp4").write_bytes(b"written meanwhile")  # before the copies move
+        return result
+
+    jobs = plan_outputs(find_inputs([folder]), out, "keep", False)
+    (result,) = batch.clean_batch(jobs, Options(keep_motion=True), 0, another_writer_takes_the_clip_name)
+    assert result.status == "cleaned" and (out / "photo.jpg").exists()
+    assert result.motion.status == "failed" and "already exists" in result.motion.error
+    assert (out / "photo-motion.mp4").read_bytes() == b"written meanwhile"
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_motion_video_not_kept_makes_the_run_fail(tmp_path, marker_detector):
+    from click.testing import CliRunner
+
+    from photoguard.cli import cli
+
+    folder = tmp_path / "roll"
+    folder.mkdir()
+    clip = make_clip(tmp_path / "clip.mp4").read_bytes()
+    _motion_photo(folder / "photo.jpg", clip[:200] + b"\0" * 50)  # the MP4 cut short
+    result = CliRunner().invoke(cli, ["clean", str(folder), "-o", str(tmp_path / "out"), "--keep-motion"])
+    assert result.exit_code == 1
+    assert "1 cleaned" in result.stderr and "1 Motion Photo video not kept" in result.stderr
+    assert "its Motion Photo video was not kept" in result.stderr
+
+
 def test_a_rerun_keeps_a_motion_photo_and_its_clip_up_to_date(tmp_path, marker_detector):
     from click.testing import CliRunner
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from .. import atomic
 from ..errors import PhotoguardError
 from ..options import Options
 from .boxes import Box, children
@@ -106,7 +107,8 @@ def clean_with_clip(src: Path, dst: Path, options: Options):
     try:
         result = clean_file(src, dst, still_options)
     except BaseException:
-        clip_dst.unlink(missing_ok=True)  # written by this call: the pair appears whole or not at all
+        # the clip written by this call (still staged, in a batch): the pair appears whole or not at all
+        atomic.written_path(clip_dst).unlink(missing_ok=True)
         raise
     result.motion = motion
     return result
