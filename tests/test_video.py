@@ -546,6 +546,26 @@ def test_a_rerun_keeps_a_motion_photo_and_its_clip_up_to_date(tmp_path, marker_d
     assert again["status"] == "cleaned" and (tmp_path / "out" / "PXL_1.MP-motion.mp4").exists()
 
 
+def test_a_fragmented_video_that_declares_no_length_is_measured_by_its_fragments(tmp_path):
+    from photoguard.video.probe import probe
+    from photoguard.video.source import Source, read_structure
+
+    clip = make_clip(tmp_path / "clip.mp4", frames=30, rate=10, audio=None)  # 3 s
+    fragmented = tmp_path / "fragmented.mp4"
+    with av.open(str(clip)) as source, av.open(str(fragmented), "w", format="mp4",
+                                               options={"movflags": "frag_keyframe+empty_moov"}) as output:
+        stream = output.add_stream_from_template(source.streams.video[0])
+        for packet in source.demux(source.streams.video[0]):
+            if packet.dts is not None:
+                packet.stream = stream
+                output.mux(packet)
+    assert read_structure(Source(fragmented)).seconds() == 0  # what the headers declare
+    assert probe(Source(fragmented), Options()).seconds == pytest.approx(3, abs=0.2)
+    with pytest.raises(VideoTooLong):
+        clean_file(fragmented, tmp_path / "out.mp4", Options(faces=False, max_duration=2))
+    assert not (tmp_path / "out.mp4").exists()
+
+
 def test_a_video_gets_time_in_proportion_to_its_length(tmp_path):
     from photoguard.walk import Job
 

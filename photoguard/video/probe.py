@@ -63,11 +63,12 @@ class Probe:
 def probe(source: Source, options: Options) -> Probe:
     path = source.path
     movie = read_structure(source)
-    seconds = movie.seconds()
-    if seconds > options.max_duration > 0:
-        raise VideoTooLong(f"the video lasts {_minutes(seconds)}, more than the limit of "
-                           f"{_minutes(options.max_duration)}", path)
     with open_container(source) as container:
+        # a fragmented file may declare no total length: FFmpeg sums its fragments
+        seconds = movie.seconds() or (container.duration or 0) / 1_000_000
+        if seconds > options.max_duration > 0:
+            raise VideoTooLong(f"the video lasts {_minutes(seconds)}, more than the limit of "
+                               f"{_minutes(options.max_duration)}", path)
         videos = [s for s in container.streams.video if not s.disposition & _ATTACHED_PICTURE]
         audios = list(container.streams.audio)
         if not videos and not audios:
