@@ -135,9 +135,28 @@ def plan_outputs(jobs: list[Job], out: Path | None, requested_format: str, renam
             raise UsageError(f"the copy of {job.src} would replace the original; choose another folder with -o")
         taken.add(_fold(dst))
         planned.append(replace(job, dst=dst, out_root=target_root))
+    planned = _clear_of_motion_clips(planned, taken)
     if os.name == "nt":
         planned = _long_paths_where_needed(planned)
     return planned
+
+
+def _clear_of_motion_clips(planned: list[Job], taken: set[str]) -> list[Job]:
+    """A video whose copy would take the name of a Motion Photo's clip (IMG_1-motion.mp4 beside
+    IMG_1.jpg, with --keep-motion) is named after its origin instead, as other collisions are."""
+    from .video.motion import clip_path
+
+    clips = {_fold(clip_path(job.dst)) for job in planned if job.dst and job.format in ("jpeg", "heif")}
+    moved = []
+    for job in planned:
+        if job.format == "video" and _fold(job.dst) in clips:
+            dst, counter = job.dst.with_name(f"{job.dst.stem}-2{job.dst.suffix}"), 3
+            while _fold(dst) in taken or _fold(dst) in clips:
+                dst, counter = job.dst.with_name(f"{job.dst.stem}-{counter}{job.dst.suffix}"), counter + 1
+            taken.add(_fold(dst))
+            job = replace(job, dst=dst)
+        moved.append(job)
+    return moved
 
 
 #: characters Windows does not allow in names (besides control characters)

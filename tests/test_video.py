@@ -508,6 +508,24 @@ def test_a_clip_that_cannot_follow_its_still_fails_on_its_own(tmp_path, marker_d
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
 
 
+def test_a_video_named_like_a_motion_clip_keeps_a_copy_of_its_own(tmp_path, marker_detector):
+    from click.testing import CliRunner
+
+    from photoguard.cli import cli
+
+    folder = tmp_path / "roll"
+    folder.mkdir()
+    _motion_photo(folder / "IMG_1.jpg", make_clip(tmp_path / "clip.mp4").read_bytes())
+    make_clip(folder / "IMG_1-motion.mp4", frames=5)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["clean", str(folder), "-o", str(out), "--keep-motion", "--json"])
+    assert result.exit_code == 0, result.stderr
+    items = {Path(item["input"]).name: item for item in map(json.loads, result.stdout.splitlines())}
+    assert Path(items["IMG_1.jpg"]["motion"]["output"]).name == "IMG_1-motion.mp4"
+    assert Path(items["IMG_1-motion.mp4"]["output"]).name == "IMG_1-motion-2.mp4"
+    assert len(decoded(out / "IMG_1-motion.mp4")) == 20 and len(decoded(out / "IMG_1-motion-2.mp4")) == 5
+
+
 def test_a_motion_video_not_kept_makes_the_run_fail(tmp_path, marker_detector):
     from click.testing import CliRunner
 
