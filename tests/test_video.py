@@ -192,11 +192,45 @@ def _sound_only(path: Path) -> None:
 
 
 def test_no_faces_copies_the_pictures_and_still_rewrites_the_container(tmp_path, marker_detector):
-    src = plant_phone_metadata(make_clip(tmp_path / "clip.mov", container="mov", metadata={"location": GPS_TEXT}))
+    src = plant_phone_metadata(make_clip(tmp_path / "clip.mov", container="mov", metadata={"location": GPS_TEXT},
+                                         x264_message=False))
     result = clean_file(src, tmp_path / "out.mp4", Options(faces=False))
     assert result.faces == []
     assert _packets(tmp_path / "out.mp4", "video") == _packets(src, "video")
     assert GPS_TEXT.encode() not in (tmp_path / "out.mp4").read_bytes()
+
+
+def test_no_faces_re_encodes_a_stream_that_carries_messages(tmp_path, marker_detector):
+    src = make_clip(tmp_path / "clip.mp4")  # x264 names itself and its settings in an SEI
+    assert b"x264 - core" in src.read_bytes()
+    clean_file(src, tmp_path / "out.mp4", Options(faces=False))
+    copy = (tmp_path / "out.mp4").read_bytes()
+    assert b"x264 - core" not in copy and b"core 1" not in copy
+    assert len(decoded(tmp_path / "out.mp4")) == 20
+
+
+def test_messages_are_found_in_hevc_sample_descriptions_and_av1_samples(tmp_path):
+    from photoguard.video import messages
+
+    src = tmp_path / "hevc.mp4"
+    output = av.open(str(src), "w")
+    stream = output.add_stream("libx265", rate=30, options={"preset": "ultrafast", "x265-params": "log-level=error"})
+    stream.width, stream.height, stream.pix_fmt = 64, 64, "yuv420p"
+    for index in range(3):
+        frame = av.VideoFrame.from_ndarray(np.full((64, 64, 3), 60 * index, np.uint8), format="rgb24")
+        for packet in stream.encode(frame.reformat(format="yuv420p")):
+            output.mux(packet)
+    for packet in stream.encode():
+        output.mux(packet)
+    output.close()
+    with av.open(str(src)) as container:  # x265 puts its own SEI among the parameter sets
+        assert messages.carries_messages(container, container.streams.video[0])
+    with av.open(str(make_clip(tmp_path / "plain.mp4", x264_message=False, audio=None))) as container:
+        assert not messages.carries_messages(container, container.streams.video[0])
+    # AV1: a sequence header OBU, then a metadata OBU (type 5), each with its size
+    assert messages._obu_types(bytes([0x0A, 0x01, 0x00, 0x2A, 0x02, 0x00, 0x00])) == {1, 5}
+    with pytest.raises(ValueError):
+        messages._obu_types(bytes([0x2A, 0x05, 0x00]))  # a size past the sample
 
 
 def test_hdr_stays_ten_bit_hevc_with_its_colour_tags(tmp_path, marker_detector):

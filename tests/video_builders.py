@@ -43,10 +43,12 @@ def moving_face(index: int, width: int, height: int) -> tuple[int, int, int, int
 
 def make_clip(path: Path, *, frames: int = 20, size: tuple[int, int] = (160, 120), rate: int = 30,
               rotation: int = 0, face: Callable | None = moving_face, audio: str | None = "aac",
-              times: list[int] | None = None, container: str = "mp4", metadata: dict | None = None) -> Path:
+              times: list[int] | None = None, container: str = "mp4", metadata: dict | None = None,
+              x264_message: bool = True) -> Path:
     """An H.264 clip; ``size`` and ``face`` are in displayed pixels, the frames are stored
     turned by ``rotation`` (PyAV's counter-clockwise degrees) with a display matrix saying so.
-    ``times``: presentation times in milliseconds (variable frame rate)."""
+    ``times``: presentation times in milliseconds (variable frame rate). ``x264_message``:
+    keep the SEI in which x264 names itself (a phone's encoder writes none)."""
     width, height = size
     turns = (rotation // 90) % 4
     stored = (height, width) if turns % 2 else (width, height)
@@ -59,6 +61,17 @@ def make_clip(path: Path, *, frames: int = 20, size: tuple[int, int] = (160, 120
         video.codec_context.time_base = Fraction(1, 1000)
     if rotation:
         video.set_display_rotation(rotation)
+    without_sei = None
+
+    def mux_video(packets):
+        nonlocal without_sei
+        for packet in packets:
+            if not x264_message and without_sei is None:  # made once the encoder is open
+                without_sei = av.bitstream.BitStreamFilterContext("filter_units=remove_types=6", video)
+            for kept in without_sei.filter(packet) if without_sei else [packet]:
+                kept.stream = video
+                output.mux(kept)
+
     sound = None
     if audio:
         # +bitexact: FFmpeg's AAC encoder would write its name into the first packet, which a
@@ -73,10 +86,8 @@ def make_clip(path: Path, *, frames: int = 20, size: tuple[int, int] = (160, 120
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(np.rot90(pixels, -turns)), format="rgb24")
         if times is not None:
             frame.pts, frame.time_base = times[index], Fraction(1, 1000)
-        for packet in video.encode(frame):
-            output.mux(packet)
-    for packet in video.encode():
-        output.mux(packet)
+        mux_video(video.encode(frame))
+    mux_video(video.encode())
     if sound is not None:
         samples = int(48000 * frames / rate)
         tone = (0.2 * np.sin(np.arange(samples) / 48000 * 2 * np.pi * 440)).astype(np.float32)

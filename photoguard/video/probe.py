@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..errors import ImageTooLarge, UnsafeToClean, UnsupportedVideo, VideoDecodeError, VideoTooLong
 from ..options import Options
+from .messages import carries_messages
 from .movie import Movie, Track
 from .source import Source, open_container, read_structure
 
@@ -43,7 +44,8 @@ class Probe:
     audio_codec: str = ""
     #: 'HLG' or 'PQ' for HDR sources, '' for SDR
     hdr: str = ""
-    #: the compressed pictures may be copied as they are (--no-faces)
+    #: the compressed pictures may be copied as they are (--no-faces): a codec we can check,
+    #: one view, and (looked for only when faces are not) no messages riding along
     copyable: bool = False
     #: the file's boxes (for what it gives away)
     movie: Movie | None = None
@@ -87,7 +89,10 @@ def probe(source: Source, options: Options) -> Probe:
         if video is None:
             return Probe(video=None, **found)
         _check_decodable(video, "video", path)
-        return Probe(video=video.index, **found, **_video_facts(video, movie, seconds, options, path))
+        facts = _video_facts(video, movie, seconds, options, path)
+        if facts["copyable"] and not options.faces:  # the copy path is taken: look inside the stream
+            facts["copyable"] = not carries_messages(container, video)
+        return Probe(video=video.index, **found, **facts)
 
 
 _ATTACHED_PICTURE = 0x0400  # AV_DISPOSITION_ATTACHED_PIC: cover art stored as a stream
