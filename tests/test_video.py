@@ -233,6 +233,22 @@ def test_messages_are_found_in_hevc_sample_descriptions_and_av1_samples(tmp_path
         messages._obu_types(bytes([0x2A, 0x05, 0x00]))  # a size past the sample
 
 
+def test_a_damaged_tag_list_says_there_is_metadata_and_fails_nothing():
+    from photoguard.video import tags
+    from photoguard.video.boxes import children
+
+    def box(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", 8 + len(body)) + kind + body
+
+    handler = box(b"hdlr", b"\0" * 8 + b"mdta" + b"\0" * 13)
+    keys = box(b"keys", b"\0\0\0\0" + struct.pack(">I", 1) + struct.pack(">I", 400) + b"mdtacom.apple")  # runs past its box
+    data = box(b"meta", b"\0\0\0\0" + handler + keys + box(b"ilst", b""))
+    (meta,) = children(data, 0, len(data))
+    items = []
+    tags._meta_items(data, meta, items)
+    assert items == [("meta", b"")]
+
+
 def test_hdr_stays_ten_bit_hevc_with_its_colour_tags(tmp_path, marker_detector):
     src = tmp_path / "hlg.mp4"
     output = av.open(str(src), "w")

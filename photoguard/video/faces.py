@@ -2,7 +2,7 @@
 
 Frames are decoded in full (a frame's count and time come from the stream itself, not from
 what the container claims) but faces are looked for on a reduced, upright copy of some of
-them: every frame of a short clip, a few frames per second of a long one. ``tracks`` links
+them: DETECTIONS_PER_SECOND frames a second, whatever the frame rate. ``tracks`` links
 those detections into one track per face and spreads each over the frames between, before
 and after, so the second pass (which writes the copy) knows every frame's faces, including
 frames before a face was first found.

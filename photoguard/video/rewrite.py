@@ -30,7 +30,7 @@ MUXER_OPTIONS = {"fflags": "+bitexact"}
 
 @dataclass
 class Written:
-    """What went into the copy, for verification."""
+    """What went into the copy: its frame count is checked against the copy's own."""
 
     frames: int = 0
     audio_packets: int = 0

@@ -109,10 +109,13 @@ def _meta_items(data: bytes, meta: Box, items: list) -> None:
     # QuickTime writes meta as a plain box, ISO and iTunes as a full box (4 more bytes)
     start = meta.body if data[meta.body + 4 : meta.body + 8] == b"hdlr" else meta.body + 4
     try:
-        boxes = {b.type: b for b in children(data, start, meta.end)}
-    except ValueError:
+        _meta_entries(data, start, meta.end, items)
+    except ValueError:  # damaged: it says there is metadata, which the copy drops anyway
         items.append(("meta", b""))
-        return
+
+
+def _meta_entries(data: bytes, start: int, end: int, items: list) -> None:
+    boxes = {b.type: b for b in children(data, start, end)}
     keys = []
     if "keys" in boxes:
         box = boxes["keys"]
