@@ -278,14 +278,15 @@ def test_hdr_stays_ten_bit_hevc_with_its_colour_tags(tmp_path, marker_detector):
     assert b"x265" not in (tmp_path / "out.mp4").read_bytes()  # no encoder name in the stream either
 
 
-def test_a_truncated_clip_fails_and_leaves_nothing(tmp_path, marker_detector):
-    src = make_clip(tmp_path / "clip.mp4")
+@pytest.mark.parametrize("faces, x264_message", [(True, True), (False, True), (False, False)])
+def test_a_truncated_clip_fails_and_leaves_nothing(tmp_path, marker_detector, faces, x264_message):
+    src = make_clip(tmp_path / "clip.mp4", x264_message=x264_message)
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(src.read_bytes()[: src.stat().st_size // 2])
     out = tmp_path / "out"
     out.mkdir()
     with pytest.raises(DecodeError):
-        clean_file(cut, out / "cut.mp4")
+        clean_file(cut, out / "cut.mp4", Options(faces=faces))
     assert list(out.iterdir()) == []
 
 

@@ -17,6 +17,8 @@ _AV1_METADATA = 5
 def carries_messages(container, stream) -> bool:
     """True when the stream's sample description or any of its samples holds a message, or
     cannot be read well enough to tell (a copy is then not worth the doubt)."""
+    from av import FFmpegError
+
     codec = stream.codec_context.name
     extradata = bytes(stream.codec_context.extradata or b"")
     try:
@@ -28,7 +30,7 @@ def carries_messages(container, stream) -> bool:
             return bool(described & _HEVC_SEI) or any(
                 _nal_types(packet, size, _hevc_type) & _HEVC_SEI for packet in _packets(container, stream))
         return any(_AV1_METADATA in _obu_types(packet) for packet in _packets(container, stream))
-    except ValueError:
+    except (ValueError, FFmpegError):  # re-encoding says what is wrong with a damaged file
         return True
 
 
