@@ -290,6 +290,20 @@ def test_a_truncated_clip_fails_and_leaves_nothing(tmp_path, marker_detector, fa
     assert list(out.iterdir()) == []
 
 
+@pytest.mark.parametrize("faces", [True, False])
+def test_a_clip_whose_sample_table_is_empty_fails_and_leaves_nothing(tmp_path, marker_detector, faces):
+    data = bytearray(make_clip(tmp_path / "clip.mp4", audio=None, x264_message=False).read_bytes())
+    at = data.index(b"stsz")  # then version and flags, the one size for all samples, their count
+    data[at + 12 : at + 16] = bytes(4)  # as in some shortened Motion Photos: no samples listed
+    src = tmp_path / "empty.mp4"
+    src.write_bytes(bytes(data))
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(DecodeError, match="no frames"):
+        clean_file(src, out / "empty.mp4", Options(faces=faces))
+    assert list(out.iterdir()) == []
+
+
 def test_a_failure_half_way_through_writing_leaves_nothing(tmp_path, marker_detector, monkeypatch):
     from photoguard.video import rewrite
 

@@ -56,6 +56,8 @@ def write_copy(source: Source, handle: BinaryIO, probe: Probe, faces: FaceTimeli
         output.close()
     if faces is not None and written.frames != faces.total():
         raise VideoDecodeError(f"the video decoded to {faces.total()} frames, then to {written.frames}", source.path)
+    if probe.video is not None and written.frames == 0:  # the muxer wrote nothing at all
+        raise VideoDecodeError("the video holds no frames", source.path)
     drop_empty_user_data(handle)
     return written
 
