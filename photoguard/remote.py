@@ -39,18 +39,25 @@ def _within(task: Callable, args: tuple, seconds: float):
     if seconds <= 0:
         return task(*args)
     outcome: dict = {}
-    done = threading.Event()
+    done, given_up, lock = threading.Event(), threading.Event(), threading.Lock()
 
     def target():
         try:
             outcome["value"] = task(*args)
         except BaseException as exc:  # noqa: BLE001 - handed over to the waiting thread
             outcome["error"] = exc
-        finally:
+        with lock:
             done.set()
+            if given_up.is_set() and isinstance(outcome.get("value"), tuple):
+                for item in outcome["value"][1]:  # finished too late: nobody will move them
+                    item.temp.unlink(missing_ok=True)
 
     threading.Thread(target=target, daemon=True, name="photoguard-file").start()
-    if done.wait(seconds):
+    done.wait(seconds)
+    with lock:
+        if not done.is_set():
+            given_up.set()
+    if done.is_set():
         if "error" in outcome:
             raise outcome["error"]
         return outcome["value"]

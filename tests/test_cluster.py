@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -154,6 +155,10 @@ def test_any_executor_with_submit_runs_the_batch_and_keeps_the_budget(tmp_path, 
     assert [r.status for r in results] == ["cleaned", "failed", "cleaned"]
     assert "gave up after 1 seconds" in results[1].error
     assert sorted(copies(tmp_path / "out")) == ["p00.jpg", "p02.jpg"]
+    # its thread could not be stopped: what it writes when it ends late is removed, not left
+    (runaway,) = [t for t in threading.enumerate() if t.name == "photoguard-file"]
+    runaway.join(10)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".photoguard", "p00.jpg", "p02.jpg"]
 
 
 class StuckWorkerPlugin(distributed.WorkerPlugin):
