@@ -23,7 +23,6 @@ class Track:
     handler_name: str = ""
     #: four-character code of the first sample entry ('avc1', 'mp4a', 'mebx'...)
     format: str = ""
-    samples: int = 0
     timescale: int = 0
     duration: int = 0
     #: tkhd matrix: a, b, u, c, d, v, x, y, w (16.16 and 2.30 fixed point)
@@ -51,10 +50,6 @@ class Movie:
     fragment_duration: int = 0
     #: the major brand of the ftyp box ('' without one)
     brand: str = ""
-
-    @property
-    def fragmented(self) -> bool:
-        return any(box.type == "moof" for box in self.top)
 
     def seconds(self) -> float:
         """The declared length; 0 when the headers do not say (some fragmented files)."""
@@ -144,7 +139,4 @@ def _track(data: bytes, trak: Box) -> Track:
         stsd = find(data, stbl, "stsd")
         if stsd is not None and stsd.end >= stsd.body + 16:
             track.format = data[stsd.body + 12 : stsd.body + 16].decode("latin-1")
-        sizes = find(data, stbl, "stsz") or find(data, stbl, "stz2")
-        if sizes is not None:
-            track.samples = uint(data, sizes.body + 8, 4)
     return track

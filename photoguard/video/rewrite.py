@@ -33,7 +33,6 @@ class Written:
     """What went into the copy: its frame count is checked against the copy's own."""
 
     frames: int = 0
-    audio_packets: int = 0
 
 
 def write_copy(source: Source, handle: BinaryIO, probe: Probe, faces: FaceTimeline | None,
@@ -67,11 +66,11 @@ def _copy_streams(container, output, source: Source, probe: Probe, faces: FaceTi
     video = audio = None
     if probe.video is not None:
         stream = container.streams[probe.video]
-        video = _PacketCopy(output, stream, written, "frames") if faces is None and probe.copyable \
+        video = _PacketCopy(output, stream, written, frames=True) if faces is None and probe.copyable \
             else _PictureEncode(output, decoding(stream), probe, faces, options, written, source.path)
     if probe.audio is not None:
         stream = container.streams[probe.audio]
-        audio = _PacketCopy(output, stream, written, "audio_packets") if stream.codec_context.name == "aac" \
+        audio = _PacketCopy(output, stream, written) if stream.codec_context.name == "aac" \
             else _SoundEncode(output, stream, written)
     kept = [part for part in (video, audio) if part]
     by_index = {part.source.index: part for part in kept}
@@ -90,10 +89,10 @@ def _close_after_failure(output) -> None:
 
 
 class _PacketCopy:
-    """A stream copied packet for packet; ``counter`` names the Written field it counts in."""
+    """A stream copied packet for packet (``frames``: each packet is a frame, counted in ``written``)."""
 
-    def __init__(self, output, source, written: Written, counter: str):
-        self.output, self.source, self.written, self.counter = output, source, written, counter
+    def __init__(self, output, source, written: Written, frames: bool = False):
+        self.output, self.source, self.written, self.frames = output, source, written, frames
         self.stream = output.add_stream_from_template(source)
 
     def take(self, packet) -> None:
@@ -101,7 +100,7 @@ class _PacketCopy:
             return
         packet.stream = self.stream
         self.output.mux(packet)
-        setattr(self.written, self.counter, getattr(self.written, self.counter) + 1)
+        self.written.frames += self.frames
 
     def finish(self) -> None:
         pass
@@ -171,7 +170,6 @@ class _SoundEncode:
     def _mux(self, packets) -> None:
         for packet in packets:
             self.output.mux(packet)
-            self.written.audio_packets += 1
 
     def finish(self) -> None:
         self._mux(self.stream.encode(None))
