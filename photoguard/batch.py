@@ -168,13 +168,16 @@ _cores_set = 0
 
 
 def use_cores(cores: int) -> None:
-    """-j N means N cores: each worker runs OpenCV (and a video's codecs, which follow it) on
-    its share of them, so none fight for a core."""
+    """-j N means N cores: each worker runs OpenCV (and a video's codecs, which follow it) and
+    onnxruntime on its share of them, so none fight for a core."""
     global _cores_set
     if cores != _cores_set:
         import cv2
 
+        from .detect import runtime
+
         cv2.setNumThreads(cores)
+        runtime.use_threads(cores)
         _cores_set = cores
 
 

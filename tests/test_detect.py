@@ -289,6 +289,17 @@ def test_one_session_per_process():
     assert sum(key[0] == centerface.MODEL_PATH for key in runtime._sessions) == 1
 
 
+def test_sessions_run_on_the_cores_the_worker_is_given(monkeypatch):
+    monkeypatch.setattr(runtime, "_sessions", {})
+    monkeypatch.setattr(runtime, "_threads", runtime._threads)  # put back after the test
+    runtime.use_threads(1)  # as many files as cores: one each
+    one = runtime.session(centerface.MODEL_PATH, centerface.MODEL_SHA256)
+    runtime.use_threads(2)  # fewer files than cores: this worker has two
+    two = runtime.session(centerface.MODEL_PATH, centerface.MODEL_SHA256)
+    assert one.get_session_options().intra_op_num_threads == 1
+    assert two.get_session_options().intra_op_num_threads == 2
+
+
 # --- the engine is checked before any work -----------------------------------------------
 
 

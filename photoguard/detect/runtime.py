@@ -2,8 +2,9 @@
 
 A session serves every photo and every tile shape the process sees (CenterFace's input is
 dynamic), so a worker builds it once (~35 ms) and per-call overhead stays small for callers
-that detect frame after frame. It uses one thread and does not spin while idle: ``-j N``
-runs N workers, one per core.
+that detect frame after frame. It runs on the worker's share of the cores (``use_threads``:
+one when a batch has as many files as cores, ``-j N`` meaning N cores) and does not spin
+while idle.
 """
 
 from __future__ import annotations
@@ -15,6 +16,16 @@ import numpy as np
 from .model_file import checked_model, engine_error
 
 _sessions: dict = {}
+#: threads a session built from now on runs on
+_threads = 1
+
+
+def use_threads(count: int) -> None:
+    """Sessions built from now on run on ``count`` threads. With fewer files than cores a
+    worker gets several (a single video's detection pass, the bottleneck of its clean, took
+    21.1 and 22.9 s on 2 threads against 23.8 and 25.1 s on 1 for a 12-s 1080p clip)."""
+    global _threads
+    _threads = max(1, count)
 
 
 def import_onnxruntime():
@@ -38,11 +49,11 @@ def _engine(module: str, what: str, fix: str):
 
 def session(path: Path, sha256: str):
     """The process's session for the model file at ``path`` (checked against ``sha256``)."""
-    key = (Path(path), sha256)
+    key = (Path(path), sha256, _threads)
     if key not in _sessions:
         ort = import_onnxruntime()
         options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
+        options.intra_op_num_threads = _threads
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
@@ -51,7 +62,7 @@ def session(path: Path, sha256: str):
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.enable_mem_pattern = False
         options.log_severity_level = 3  # errors only: nothing on a user's terminal
-        model = checked_model(*key)
+        model = checked_model(Path(path), sha256)
         try:
             # from the file, not from bytes in memory: 10 MB less held by every worker
             _sessions[key] = ort.InferenceSession(str(model), options,
