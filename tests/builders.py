@@ -254,16 +254,17 @@ def _box(kind: bytes, payload: bytes, version: int | None = None) -> bytes:
 def heic_with_depth_map() -> bytes:
     """A HEIF file whose second picture is the primary's depth map: an ``auxl`` reference and an
     ``auxC`` property added to what pillow-heif writes for two pictures (items 1 and 2)."""
-    from photoguard.formats.heif import boxes
+    from photoguard.isobmff import children as walk
 
     data = heic_burst(2, primary=0, exif=False)
-    (_, _, ftyp_end), (_, meta_body, meta_end), *_ = boxes(data, 0, len(data))
+    ftyp, meta, *_ = walk(data, 0, len(data))
+    ftyp_end, meta_body, meta_end = ftyp.end, meta.body, meta.end
     children = b""
-    for kind, body, end in boxes(data, meta_body + 4, meta_end):
-        if kind == "iprp":
-            properties = dict((k, (b, e)) for k, b, e in boxes(data, body, end))
+    for box in walk(data, meta_body + 4, meta_end):
+        if box.type == "iprp":
+            properties = {p.type: (p.body, p.end) for p in walk(data, box.body, box.end)}
             start, stop = properties["ipco"]
-            index = len(list(boxes(data, start, stop))) + 1  # 1-based: the new property's
+            index = len(list(walk(data, start, stop))) + 1  # 1-based: the new property's
             ipco = _box(b"ipco", data[start:stop] + _box(b"auxC", b"urn:mpeg:hevc:2015:auxid:2\0", 0))
             start, stop = properties["ipma"]
             ipma = bytearray(data[start:stop])  # version 0: count, then item (2 bytes), count, 1-byte entries
@@ -277,7 +278,7 @@ def heic_with_depth_map() -> bytes:
                 at += 3 + count
             children += _box(b"iprp", ipco + _box(b"ipma", bytes(ipma)))
         else:
-            children += data[body - 8 : end]
+            children += data[box.start : box.end]
     children += _box(b"iref", _box(b"auxl", struct.pack(">HHH", 2, 1, 1)), 0)
     meta = bytearray(_box(b"meta", data[meta_body : meta_body + 4] + children))
     shift = len(meta) - (meta_end - meta_body + 8)

@@ -235,7 +235,7 @@ def test_messages_are_found_in_hevc_sample_descriptions_and_av1_samples(tmp_path
 
 def test_a_damaged_tag_list_says_there_is_metadata_and_fails_nothing():
     from photoguard.video import tags
-    from photoguard.video.boxes import children
+    from photoguard.isobmff import children
 
     def box(kind: bytes, body: bytes) -> bytes:
         return struct.pack(">I", 8 + len(body)) + kind + body

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import struct
 
+from ..isobmff import children
 from .base import Container, FormatHandler
 
 _BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs",
@@ -12,41 +13,21 @@ _BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs
 _PICTURE_ITEMS = {"hvc1", "av01", "grid", "iden", "iovl"}
 #: references from one item to another and what they make of the referring item
 _REFERENCE_KINDS = {"thmb": "thumbnail", "auxl": "auxiliary", "cdsc": "metadata"}
-_CONTAINER_BOXES = {"meta", "iprp", "ipco", "moov", "trak", "mdia", "minf", "stbl", "dinf"}
-
-
-def boxes(data: bytes, start: int, end: int):
-    """Yield (type, payload_start, box_end) for the boxes between start and end."""
-    pos = start
-    while pos + 8 <= end:
-        size, kind = struct.unpack(">I4s", data[pos : pos + 8])
-        header = 8
-        if size == 1:
-            if pos + 16 > end:
-                raise ValueError("HEIF box header cut short")
-            (size,) = struct.unpack(">Q", data[pos + 8 : pos + 16])
-            header = 16
-        elif size == 0:
-            size = end - pos
-        if size < header or pos + size > end:
-            raise ValueError(f"HEIF box at byte {pos} runs past its container")
-        yield kind.decode("latin-1"), pos + header, pos + size
-        pos += size
-    if pos != end:
-        raise ValueError("HEIF box list ends with stray bytes")
 
 
 def _items(data: bytes, start: int, end: int) -> tuple[dict[int, str], dict[int, str], int]:
     """Item types, kinds given by references, and the primary item of a ``meta`` payload."""
     types, kinds, primary = {}, {}, 0
-    for kind, body, box_end in boxes(data, start + 4, end):  # +4: meta is a full box
+    for box in children(data, start + 4, end):  # +4: meta is a full box
+        kind, body, box_end = box.type, box.body, box.end
         version = data[body]
         if kind == "pitm":
             primary = struct.unpack(">H" if version == 0 else ">I", data[body + 4 : body + (6 if version == 0 else 8)])[0]
         elif kind == "iinf":
             skip = 2 if version == 0 else 4
-            for entry, entry_body, _ in boxes(data, body + 4 + skip, box_end):
-                if entry != "infe" or data[entry_body] < 2:
+            for entry in children(data, body + 4 + skip, box_end):
+                entry_body = entry.body
+                if entry.type != "infe" or data[entry_body] < 2:
                     continue
                 id_size = 2 if data[entry_body] == 2 else 4
                 item_id = int.from_bytes(data[entry_body + 4 : entry_body + 4 + id_size], "big")
@@ -54,10 +35,10 @@ def _items(data: bytes, start: int, end: int) -> tuple[dict[int, str], dict[int,
                 types[item_id] = data[type_at : type_at + 4].decode("latin-1")
         elif kind == "iref":
             id_size = 2 if version == 0 else 4
-            for reference, ref_body, _ in boxes(data, body + 4, box_end):
-                source = int.from_bytes(data[ref_body : ref_body + id_size], "big")
-                if reference in _REFERENCE_KINDS:
-                    kinds[source] = _REFERENCE_KINDS[reference]
+            for reference in children(data, body + 4, box_end):
+                source = int.from_bytes(data[reference.body : reference.body + id_size], "big")
+                if reference.type in _REFERENCE_KINDS:
+                    kinds[source] = _REFERENCE_KINDS[reference.type]
     return types, kinds, primary
 
 
@@ -74,17 +55,19 @@ class HeifHandler(FormatHandler):
 
     def containers(self, data: bytes) -> list[Container]:
         found = []
-        for kind, body, end in boxes(data, 0, len(data)):
+        for box in children(data, 0, len(data)):
+            kind = box.type
             if kind != "meta":
+                payload = box.end - box.body + len(box.usertype)
                 found.append(Container(kind, "" if kind in self.keep else
-                                       "video" if kind in ("mpvd", "moov") else "unknown", end - body))
+                                       "video" if kind in ("mpvd", "moov") else "unknown", payload))
                 continue
             found.append(Container("meta"))
             # entity groups say what several pictures are to each other: "brst" a burst, "ster" a stereo pair
-            for child, child_body, child_end in boxes(data, body + 4, end):
-                if child == "grpl":
-                    found += [Container(f"group:{group}") for group, _, _ in boxes(data, child_body, child_end)]
-            types, kinds, primary = _items(data, body, end)
+            for child in children(data, box.body + 4, box.end):
+                if child.type == "grpl":
+                    found += [Container(f"group:{group.type}") for group in children(data, child.body, child.end)]
+            types, kinds, primary = _items(data, box.body, box.end)
             for item_id, item_type in sorted(types.items()):
                 if item_id == primary:
                     found.append(Container("item:primary"))

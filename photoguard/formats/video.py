@@ -38,6 +38,6 @@ class VideoHandler(FormatHandler):
         return head[4:8] in _QUICKTIME_FIRST and int.from_bytes(head[:4], "big") >= 8
 
     def containers(self, data: bytes) -> list[Container]:
-        from ..video.boxes import children
+        from ..isobmff import children
 
         return [Container(box.type, "", box.size) for box in children(data, 0, len(data))]

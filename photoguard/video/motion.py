@@ -19,7 +19,7 @@ from pathlib import Path
 from .. import atomic
 from ..errors import PhotoguardError
 from ..options import Options
-from .boxes import Box, children
+from ..isobmff import Box, children
 
 #: the clip's name: the still's copy's name with this ending
 SUFFIX = "-motion.mp4"

@@ -15,7 +15,7 @@ import re
 from datetime import datetime, timedelta
 
 from ..metadata import Metadata
-from .boxes import Box, children, uint
+from ..isobmff import Box, children, uint
 from .movie import Movie, Track
 
 #: seconds between the QuickTime epoch (1904) and 1970

@@ -1,4 +1,4 @@
-"""ISO base media boxes (MP4, MOV, 3GP): a strict walker of our own.
+"""ISO base media boxes (MP4, MOV, 3GP, HEIF, AVIF): a strict walker of our own.
 
 Videos can be gigabytes, so the top level is walked by reading box headers only; the
 ``moov`` box (sample tables and headers, kilobytes to a few megabytes) is read whole and its
