@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from .errors import UsageError
+from .errors import UsageError, reason
 from .options import Options
 
 INSTALL = 'pip install "photoguard[cluster]"'
@@ -33,8 +33,7 @@ def connect(address: str):
     try:
         client = distributed.Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise UsageError(f"cannot reach the Dask scheduler at {address} ({reason[:160]})") from None
+        raise UsageError(f"cannot reach the Dask scheduler at {address} ({reason(exc)[:160]})") from None
     try:
         client.wait_for_workers(1, timeout=WORKER_SECONDS)
         versions = client.run(_version)

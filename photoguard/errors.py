@@ -97,6 +97,12 @@ class ModelError(PhotoguardError):
     fix = "reinstall photoguard"
 
 
+def reason(exc: BaseException) -> str:
+    """A library's exception as a short one-line reason (its first line, or its type's name)."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:200]
+
+
 class Terminated(BaseException):
     """SIGTERM arrived. A BaseException, like KeyboardInterrupt, so that no per-file
     ``except Exception`` swallows it: the whole run stops."""

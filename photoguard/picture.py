@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PIL import Image, ImageCms
 
-from .errors import DecodeError, ImageTooLarge, UnsafeToClean
+from .errors import DecodeError, ImageTooLarge, UnsafeToClean, reason
 
 # photoguard checks the declared size against its own --max-pixels budget instead
 Image.MAX_IMAGE_PIXELS = None
@@ -34,12 +34,12 @@ def open_image(data: bytes, path: Path, max_pixels: int) -> Image.Image:
             warnings.simplefilter("ignore")
             image = Image.open(io.BytesIO(data))
     except Exception as exc:  # noqa: BLE001 - Pillow raises many types for bad files
-        raise DecodeError(f"cannot read the image: {_reason(exc)}", path) from exc
+        raise DecodeError(f"cannot read the image: {reason(exc)}", path) from exc
     check_size(image.size, max_pixels, path)
     try:
         getattr(image, "n_frames", 1)  # counting frames parses every directory: damage shows here
     except Exception as exc:  # noqa: BLE001
-        raise DecodeError(f"cannot read the image's frames: {_reason(exc)}", path) from exc
+        raise DecodeError(f"cannot read the image's frames: {reason(exc)}", path) from exc
     if image.format == "PNG" and _nothing_after_png_data(data):
         # Pillow decodes a whole PNG to look for an eXIf chunk after the image data (0.3 s at
         # 12 MP); when nothing but IEND follows the data, the chunks before it are all there is
@@ -69,7 +69,7 @@ def seek(image: Image.Image, index: int, path: Path) -> None:
             image.seek(index)
             image.load()
     except Exception as exc:  # noqa: BLE001
-        raise DecodeError(f"cannot decode frame {index + 1}: {_reason(exc)}", path) from exc
+        raise DecodeError(f"cannot decode frame {index + 1}: {reason(exc)}", path) from exc
 
 
 def _nothing_after_png_data(data: bytes) -> bool:
@@ -91,7 +91,7 @@ def load(image: Image.Image, path: Path) -> None:
             warnings.simplefilter("ignore")
             image.load()
     except Exception as exc:  # noqa: BLE001
-        raise DecodeError(f"cannot decode the image: {_reason(exc)}", path) from exc
+        raise DecodeError(f"cannot decode the image: {reason(exc)}", path) from exc
 
 
 def orientation(image: Image.Image) -> int:
@@ -156,7 +156,7 @@ def to_srgb(image: Image.Image, path: Path) -> Image.Image:
         return ImageCms.profileToProfile(image, source, _SRGB, outputMode="RGB" if image.mode != "L" else "L",
                                          renderingIntent=intent)
     except (ImageCms.PyCMSError, OSError, ValueError) as exc:
-        raise UnsafeToClean(f"the embedded colour profile cannot be applied ({_reason(exc)}), "
+        raise UnsafeToClean(f"the embedded colour profile cannot be applied ({reason(exc)}), "
                             "so the copy's colours could not be kept", path) from exc
 
 
@@ -178,8 +178,3 @@ def _working_mode(image: Image.Image) -> str:
     if image.mode == "1":
         return "L"
     return "RGB"
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:200]

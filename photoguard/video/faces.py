@@ -19,11 +19,11 @@ from dataclasses import dataclass, replace
 
 from .. import tracks
 from ..detect.base import Face
-from ..errors import VideoDecodeError
+from ..errors import VideoDecodeError, reason
 from ..options import Options
 from .geometry import upright
 from .probe import Probe
-from .source import Source, open_container, reason
+from .source import Source, open_container
 from .threads import decoding
 
 # Measured with bench/video_faces.py on the 20 clips of the dev set (1280x720 mostly, faces

@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from ..errors import VideoDecodeError
+from ..errors import VideoDecodeError, reason
 from ..options import Options
 from ..isobmff import Box, children, full_box, read_box, top_level
 from .encoder import add_audio_stream, add_video_stream
@@ -22,7 +22,7 @@ from .faces import FaceTimeline
 from .geometry import to_stored
 from .planes import obscure_frame, prepare
 from .probe import Probe
-from .source import Source, open_container, reason
+from .source import Source, open_container
 from .threads import decoding
 
 MUXER_OPTIONS = {"fflags": "+bitexact"}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
-from ..errors import InputError, VideoDecodeError
+from ..errors import InputError, VideoDecodeError, reason
 from .movie import Movie, read_movie
 
 
@@ -61,9 +61,3 @@ def open_container(source: Source):
             yield container
         finally:
             container.close()
-
-
-def reason(exc: Exception) -> str:
-    """A short one-line reason from an FFmpeg error."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:200]

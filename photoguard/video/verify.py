@@ -6,10 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import VerificationError
+from ..errors import VerificationError, reason
 from .keep import leftovers, unreferenced_bytes
 from .movie import open_movie
-from .source import reason
 
 
 @dataclass(frozen=True)
