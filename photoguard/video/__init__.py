@@ -9,18 +9,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from .clean import clean_video, scan_video
-from .source import Source, open_container, read_structure
+from .source import Source, length_seconds, open_container, read_structure
 
 
 def duration_seconds(path: Path | str) -> float:
     """The video's length from its headers only (cheap for any size). Raises InputError,
     DecodeError for a damaged file, like the rest of the library."""
     source = Source(Path(path))
-    seconds = read_structure(source).seconds()
-    if not seconds:  # a fragmented file that declares no total: FFmpeg sums its fragments
-        with open_container(source) as container:
-            seconds = (container.duration or 0) / 1_000_000
-    return seconds
+    movie = read_structure(source)
+    if movie.seconds():
+        return movie.seconds()
+    with open_container(source) as container:  # only when the headers do not say
+        return length_seconds(movie, container)
 
 
 __all__ = ["Source", "clean_video", "duration_seconds", "scan_video"]

@@ -13,7 +13,7 @@ from ..errors import ImageTooLarge, UnsafeToClean, UnsupportedVideo, VideoDecode
 from ..options import Options
 from .messages import carries_messages
 from .movie import Movie, Track
-from .source import Source, open_container, read_structure
+from .source import Source, length_seconds, open_container, read_structure
 
 #: more frames per second than any camera records (phones' slow motion reaches 960)
 MAX_FRAME_RATE = 1000
@@ -66,8 +66,7 @@ def probe(source: Source, options: Options) -> Probe:
     path = source.path
     movie = read_structure(source)
     with open_container(source) as container:
-        # a fragmented file may declare no total length: FFmpeg sums its fragments
-        seconds = movie.seconds() or (container.duration or 0) / 1_000_000
+        seconds = length_seconds(movie, container)
         if seconds > options.max_duration > 0:
             raise VideoTooLong(f"the video lasts {_minutes(seconds)}, more than the limit of "
                                f"{_minutes(options.max_duration)}", path)

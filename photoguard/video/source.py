@@ -61,3 +61,9 @@ def open_container(source: Source):
             yield container
         finally:
             container.close()
+
+
+def length_seconds(movie: Movie, container) -> float:
+    """The length the headers declare; for a fragmented file that declares none, FFmpeg's sum
+    of its fragments (``container``: the file opened by ``open_container``)."""
+    return movie.seconds() or (container.duration or 0) / 1_000_000
