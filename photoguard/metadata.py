@@ -122,8 +122,13 @@ def _read_metadata(image: Image.Image, containers: list[Container]) -> Metadata:
     if found.trailer_bytes and _looks_like_video(image, containers):
         kinds.add("video")
         found.video_bytes = found.video_bytes or found.trailer_bytes
-    found.kinds = [k for k in KIND_WORDS if k in kinds] + sorted(kinds - KIND_WORDS.keys())
+    found.kinds = ordered_kinds(kinds)
     return found
+
+
+def ordered_kinds(kinds: set[str]) -> list[str]:
+    """Kinds of metadata in the order they are told (KIND_WORDS), unknown ones after."""
+    return [k for k in KIND_WORDS if k in kinds] + sorted(kinds - KIND_WORDS.keys())
 
 
 def _read_exif(exif: Image.Exif, found: Metadata, kinds: set[str]) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from ..metadata import Metadata
+from ..metadata import Metadata, ordered_kinds
 from ..isobmff import Box, children, uint
 from .movie import Movie, Track
 
@@ -62,9 +62,7 @@ def read_tags(movie: Movie, main_video: Track | None, main_audio: Track | None) 
         found.taken = _quicktime_date(stamps[0])
     if stamps or found.taken:
         kinds.add("date")
-    from ..metadata import KIND_WORDS
-
-    found.kinds = [k for k in KIND_WORDS if k in kinds] + sorted(kinds - KIND_WORDS.keys())
+    found.kinds = ordered_kinds(kinds)
     return found
 
 
