@@ -172,9 +172,7 @@ def clean_file(src: Path | str, dst: Path | str, options: Options = Options()) -
         clean = Image.fromarray(pixels)
         del pixels
     out_handler = BY_NAME[output_format(handler.name, options.output_format)]
-    target_mode = out_handler.writable_mode(clean.mode)
-    if clean.mode != target_mode:
-        clean = clean.convert(target_mode)
+    clean = _writable(clean, out_handler)
 
     write_atomically(
         dst,
@@ -198,8 +196,7 @@ def _clean_frames(src: Path, dst: Path, data: bytes, image: Image.Image, handler
     frames.obscure(sequence, found, options.mode, options.mask_scale)
     out_handler = BY_NAME[output_format(handler.name, options.output_format)]
     kept, left_out = frames.left_out(frames.without_repeats(sequence), out_handler.holds)
-    clean = [frame if frame.mode == out_handler.writable_mode(frame.mode) else
-             frame.convert(out_handler.writable_mode(frame.mode)) for frame in kept.frames]
+    clean = [_writable(frame, out_handler) for frame in kept.frames]
     several = kept if len(clean) > 1 else None
     timing = out_handler.stored_timing(kept.timing) if several and kept.timing else None
     write_atomically(
@@ -209,6 +206,12 @@ def _clean_frames(src: Path, dst: Path, data: bytes, image: Image.Image, handler
         overwrite=options.overwrite,
     )
     return frames.counted(sequence, found), left_out
+
+
+def _writable(image: Image.Image, handler: FormatHandler) -> Image.Image:
+    """``image`` in a mode ``handler`` can write."""
+    mode = handler.writable_mode(image.mode)
+    return image if image.mode == mode else image.convert(mode)
 
 
 def _strip_png(data: bytes, orientation: int, profile: bytes | None) -> bytes:
