@@ -12,8 +12,13 @@ import numpy as np
 from . import palette
 from .detect.base import Face
 
-#: the blurred face keeps about this many samples across the face width, no more
-BLUR_SAMPLES_ACROSS_FACE = 4
+#: the blurred face keeps about this many samples across the face width, no more. With 4, a
+#: face's big features (hair line, eye sockets and mouth as blobs, a quarter of its height)
+#: still showed through on big faces whose boxes were grown little: judged on the 20 clips of
+#: the video dev set, 3 obscured 98.4% of the face-frames against 97.7% for 4 (same detections)
+BLUR_SAMPLES_ACROSS_FACE = 3
+#: a whole face's box is about this wide for its height (CenterFace's boxes: 0.75 to 0.85)
+FACE_WIDTH_PER_HEIGHT = 0.75
 #: pixelate: blocks are at least this fraction of the face width
 PIXELATE_BLOCK_FRACTION = 1 / 6
 #: width of the soft edge, as a fraction of the ellipse radius (inside the ellipse)
@@ -122,7 +127,8 @@ def _noise(shape: tuple[int, ...], face: Face) -> np.ndarray:
 
 def _hide(cv2, region: np.ndarray, face: Face, mode: str, noise: bool = True) -> np.ndarray:
     height, width = region.shape[:2]
-    face_width = max(face.box[2], 1)
+    # a face cut by the picture's edge is narrower than it is: its height tells its size
+    face_width = max(face.box[2], face.box[3] * FACE_WIDTH_PER_HEIGHT, 1)
     if mode == "fill":
         return np.full_like(region, FILL_VALUE)
     if mode == "pixelate":

@@ -74,6 +74,30 @@ def test_detail_inside_the_face_is_destroyed(mode):
     assert abs(correlation) < 0.2
 
 
+@pytest.mark.parametrize("height, left, width", [(60, 60, 60), (240, 240, 240), (160, 0, 40)],
+                         ids=["small", "big", "cut-by-the-edge"])
+def test_a_faces_big_features_do_not_survive_the_blur(height, left, width):
+    """Blobs a tenth to a quarter of the face across (eye sockets, mouth, hair line) are what
+    is still recognisable after a weak blur: at most a third of them may be left inside the
+    box, in the band a face judge looks at (differences of Gaussians at h/24 and h/8). A face
+    cut by the picture's edge has a narrow box, and is blurred as much as a whole one."""
+    import cv2
+
+    def band(image, small, big):
+        return cv2.GaussianBlur(image, (0, 0), small) - cv2.GaussianBlur(image, (0, 0), big)
+
+    noise = np.random.default_rng(3).normal(0, 1, (3 * height, 3 * height)).astype(np.float32)
+    blobs = band(noise, height / 10, height / 4)
+    pixels = np.clip(128 + blobs / blobs.std() * 30, 0, 255).astype(np.uint8)
+    out = pixels[..., None].repeat(3, axis=2)
+    obscure_in_place(out, [Face((left, height, width, height), 0.9)], "blur", 1.4, noise=False)
+    rows = slice(height + height // 8, 2 * height - height // 8)
+    columns = slice(left + width // 8, left + width - width // 8)
+    before = band(pixels.astype(np.float32), height / 24, height / 8)[rows, columns]
+    after = band(out[..., 0].astype(np.float32), height / 24, height / 8)[rows, columns]
+    assert (before * after).sum() / (before * before).sum() < 0.33
+
+
 def test_pixelate_blocks_are_at_least_a_sixth_of_the_face():
     pixels = np.random.default_rng(2).integers(0, 256, (400, 400, 3), dtype=np.uint8)
     face = Face((100, 100, 120, 120), 0.9)
