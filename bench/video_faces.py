@@ -36,12 +36,38 @@ MASK_SCALE = Options().mask_scale
 MIN_FACE = 10
 #: tracks scoring below this need two detections (--confirm-below)
 CONFIRM_BELOW = 0.0
+#: faces are carried along with the camera's motion (--still-camera: held where they were)
+CAMERA = True
 SHRINK = 0.125
 
 
 def reduced(width: int, height: int, side: int) -> tuple[int, int]:
     scale = min(1.0, side / max(width, height))
     return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
+
+
+def upright_reduced(frame, side: int) -> tuple[np.ndarray, float]:
+    """A frame reduced so its long side is ``side``, turned upright, and the factor from its
+    pixels to displayed ones."""
+    small = reduced(frame.width, frame.height, side)
+    pixels = frame.reformat(*small, format="rgb24", interpolation="AREA").to_ndarray()
+    pixels = np.ascontiguousarray(np.rot90(pixels, (frame.rotation // 90) % 4))
+    return pixels, (frame.height if frame.rotation % 180 else frame.width) / pixels.shape[1]
+
+
+def camera_clip(path: Path) -> list:
+    """How the picture moved from each frame to the next ((zoom, dx, dy) in displayed pixels),
+    as the product's CameraTracker sees it on the frames faces are looked for on."""
+    from photoguard.video.camera import CameraTracker
+    from photoguard.video.faces import DETECT_SIDE
+
+    camera, steps = CameraTracker(), []
+    with av.open(str(path)) as container:
+        for frame in container.decode(container.streams.video[0]):
+            pixels, factor = upright_reduced(frame, DETECT_SIDE)
+            zoom, dx, dy = camera.step(pixels)
+            steps.append((zoom, dx * factor, dy * factor))
+    return steps
 
 
 def detect_clip(path: Path, sides: list[int], detector) -> tuple[dict, dict]:
@@ -52,15 +78,25 @@ def detect_clip(path: Path, sides: list[int], detector) -> tuple[dict, dict]:
         stream = container.streams.video[0]
         for frame in container.decode(stream):
             for side in sides:
-                small = reduced(frame.width, frame.height, side)
-                pixels = frame.reformat(*small, format="rgb24", interpolation="AREA").to_ndarray()
-                pixels = np.ascontiguousarray(np.rot90(pixels, (frame.rotation // 90) % 4))
-                factor = (frame.height if frame.rotation % 180 else frame.width) / pixels.shape[1]
+                pixels, factor = upright_reduced(frame, side)
                 start = time.perf_counter()
                 faces = detector.detect(pixels)
                 spent[side] += time.perf_counter() - start
                 found[side].append([[list(face.scaled(factor, factor).box), face.score] for face in faces])
     return found, spent
+
+
+def camera_steps(steps: list, every: int) -> dict:
+    """The camera's motion between the frames a step of ``every`` looks at, composed from its
+    motion between consecutive frames."""
+    count, out = len(steps), {}
+    looked = [index for index in range(count) if index % every == 0 or index == count - 1]
+    for before, after in zip(looked, looked[1:]):
+        zoom, dx, dy = 1.0, 0.0, 0.0
+        for z, sx, sy in steps[before + 1:after + 1]:
+            zoom, dx, dy = zoom * z, dx * z + sx, dy * z + sy
+        out[after] = (zoom, dx, dy)
+    return out
 
 
 def covered(gt_box, faces) -> bool:
@@ -79,9 +115,9 @@ def covered(gt_box, faces) -> bool:
     return False
 
 
-def timeline(truth: dict, per_frame_found: list, every: int):
+def timeline(truth: dict, per_frame_found: list, every: int, steps: list | None = None):
     """The product's FaceTimeline of a clip (30 fps), fed the cached detections of the frames
-    a step of ``every`` looks at."""
+    a step of ``every`` looks at (and the camera's motion between them, when cached)."""
     from photoguard.detect.base import Face
     from photoguard.video import faces as face_pass
     from photoguard.video.probe import Probe
@@ -93,9 +129,11 @@ def timeline(truth: dict, per_frame_found: list, every: int):
                   frames=count, seconds=count / 30)
     line = face_pass.FaceTimeline(probe, CONFIRM_BELOW)
     line.every = every
+    motion = camera_steps(steps, every) if steps and CAMERA else {}
     for index, detections in enumerate(per_frame_found):
         looked = index % every == 0 or index == count - 1
-        line.frame(index / 30, [face_pass.grown(Face(tuple(b), s)) for b, s in detections] if looked else None)
+        line.frame(index / 30, [face_pass.grown(Face(tuple(b), s)) for b, s in detections] if looked else None,
+                   motion.get(index) if looked else None)
     line.finish()
     return line
 
@@ -108,7 +146,7 @@ def score(clips: dict, cache: dict, side: int, every: int) -> tuple[int, int, in
             continue  # not detected yet (a run cut short): scored on the clips there are
         per_frame_found = cache[name][str(side)]
         count = len(per_frame_found)
-        line = timeline(truth, per_frame_found, every)
+        line = timeline(truth, per_frame_found, every, cache[name].get("camera"))
         shown = [line.faces(index) for index in range(count)]
         runs: dict[int, int] = {}
         for index, faces in enumerate(truth["faces"][:count]):
@@ -145,11 +183,14 @@ def main() -> None:
                              "(default: the product's rule for the default detector)")
     parser.add_argument("--hold", default=None, metavar="MISSES,SECONDS",
                         help="photoguard.video.faces MAX_MISSES and HOLD_SECONDS to try instead of the product's")
+    parser.add_argument("--still-camera", action="store_true",
+                        help="do not carry faces along with the camera's motion (as before it was followed)")
     parser.add_argument("--write", type=Path, default=None, metavar="OUT",
                         help="write cleaned copies from the cached detections (first side and step)")
     args = parser.parse_args()
     sides = [int(s) for s in args.sides.split(",")]
-    global CONFIRM_BELOW
+    global CONFIRM_BELOW, CAMERA
+    CAMERA = not args.still_camera
     from photoguard.video import faces as face_pass
 
     CONFIRM_BELOW = face_pass.detection_options(Options())[1] if args.confirm_below is None else args.confirm_below
@@ -169,11 +210,16 @@ def main() -> None:
     detector = None if args.score_only else pipeline.get_detector(Options(threshold=args.threshold))
     timing = {side: [0.0, 0] for side in sides}
     for name in sorted(truth):
-        missing = [s for s in sides if str(s) not in cache.get(name, {})]
-        if not missing or args.score_only:
+        if args.score_only:
+            break
+        entry = cache.setdefault(name, {})
+        if "camera" not in entry and not args.still_camera:
+            entry["camera"] = camera_clip(args.faces_dir / "clips" / name)
+            args.cache.write_text(json.dumps(cache))
+        missing = [s for s in sides if str(s) not in entry]
+        if not missing:
             continue
         found, spent = detect_clip(args.faces_dir / "clips" / name, missing, detector)
-        entry = cache.setdefault(name, {})
         for side in missing:
             entry[str(side)] = found[side]
             timing[side][0] += spent[side]
@@ -205,7 +251,7 @@ def write_copies(faces_dir: Path, truth: dict, cache: dict, side: int, every: in
             continue
         source, options = Source(faces_dir / "clips" / name), Options()
         found = probe(source, options)
-        line = timeline(truth[name], cache[name][str(side)], every)
+        line = timeline(truth[name], cache[name][str(side)], every, cache[name].get("camera"))
         with open(out / name, "w+b") as handle:
             write_copy(source, handle, found, line, options)
         print(f"wrote {name}", flush=True)

@@ -11,6 +11,7 @@ extra blurred patch costs nothing: every choice here errs towards covering.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 from .detect.base import Face, iou
@@ -38,16 +39,59 @@ def sampled_frames(count: int, every: int) -> list[int]:
     return frames
 
 
+class CameraPath:
+    """How the picture moved: for some frames, the zoom and shift that take a point of frame 0
+    to the same point of the scene in that frame (between them, taken as changing evenly)."""
+
+    def __init__(self, steps: dict[int, tuple[float, float, float]] | None = None):
+        """``steps``: frame -> (zoom, dx, dy), the motion since the frame before it in ``steps``
+        (the first one's is where the path starts: it is not used)."""
+        self._frames: list[int] = []
+        self._poses: list[tuple[float, float, float]] = []
+        zoom, x, y = 1.0, 0.0, 0.0
+        for frame in sorted(steps or {}):
+            if self._frames:
+                z, dx, dy = steps[frame]
+                zoom, x, y = zoom * z, x * z + dx, y * z + dy
+            self._frames.append(frame)
+            self._poses.append((zoom, x, y))
+        #: whether the camera's motion is known (a still camera otherwise)
+        self.followed = bool(self._frames)
+
+    def _pose(self, frame: float) -> tuple[float, float, float]:
+        frames, poses = self._frames, self._poses
+        if not frames:
+            return 1.0, 0.0, 0.0
+        if frame <= frames[0]:
+            return poses[0]
+        if frame >= frames[-1]:
+            return poses[-1]
+        after = bisect.bisect_right(frames, frame)
+        t = (frame - frames[after - 1]) / (frames[after] - frames[after - 1])
+        return tuple(a + (b - a) * t for a, b in zip(poses[after - 1], poses[after]))
+
+    def moved(self, box, start: int, end: int) -> tuple[float, float, float, float]:
+        """``box`` seen in frame ``start``, where the picture carried it by frame ``end``."""
+        (z0, x0, y0), (z1, x1, y1) = self._pose(start), self._pose(end)
+        zoom = z1 / z0
+        x, y, w, h = box
+        return (x - x0) * zoom + x1, (y - y0) * zoom + y1, w * zoom, h * zoom
+
+
+STILL = CameraPath()
+
+
 @dataclass
 class _Track:
     detections: list[tuple[int, Face]] = field(default_factory=list)
     misses: int = 0
 
-    def predicted(self, frame: int) -> tuple[float, float, float, float]:
-        """The box extrapolated to ``frame`` from the last two detections."""
+    def predicted(self, frame: int, camera: CameraPath = STILL) -> tuple[float, float, float, float]:
+        """The box extrapolated to ``frame`` from the last two detections, or carried along
+        with the picture from the only one."""
         last_frame, last = self.detections[-1]
         if len(self.detections) < 2:
-            return tuple(map(float, last.box))
+            return camera.moved(last.box, last_frame, frame)
         before_frame, before = self.detections[-2]
         step = (frame - last_frame) / max(1, last_frame - before_frame)
         return tuple(b + (b - a) * step for a, b in zip(before.box, last.box))
@@ -55,7 +99,8 @@ class _Track:
 
 def faces_by_frame(found: dict[int, list[Face]], count: int, every: int,
                    size: tuple[int, int] | None = None, confirm_below: float = 0.0,
-                   max_misses: int = MAX_MISSES, extra_reach: int = EXTRA_REACH) -> list[list[Face]]:
+                   max_misses: int = MAX_MISSES, extra_reach: int = EXTRA_REACH,
+                   camera: CameraPath = STILL) -> list[list[Face]]:
     """The faces to obscure in each of ``count`` frames.
 
     ``found`` maps the frames the detector ran on (see ``sampled_frames``) to the faces it
@@ -65,14 +110,15 @@ def faces_by_frame(found: dict[int, list[Face]], count: int, every: int,
     ``confirm_below``: a track whose detections all score below this needs two of them (a
     detector run with a lower threshold than usual finds more faces, and noise that a second
     look does not find again). ``max_misses`` and ``extra_reach`` replace MAX_MISSES and
-    EXTRA_REACH (a video sets them from its frame rate).
+    EXTRA_REACH (a video sets them from its frame rate). ``camera``: how the picture moved, to
+    carry faces along with it (still by default).
     """
-    tracks = _confirmed(_link(found, max_misses), confirm_below)
+    tracks = _confirmed(_link(found, max_misses, camera), confirm_below)
     out: list[list[Face]] = [[] for _ in range(count)]
     reach = max(1, every) - 1 + extra_reach
     for track in tracks:
         score = max(face.score for _, face in track.detections)
-        for frame, box in _track_boxes(track, reach, count):
+        for frame, box in _track_boxes(track, reach, count, camera):
             if size:
                 box = _clip(box, size)
             if box[2] > 0 and box[3] > 0:
@@ -92,11 +138,11 @@ class Span:
 
 
 def spans(found: dict[int, list[Face]], count: int, every: int, confirm_below: float = 0.0,
-          max_misses: int = MAX_MISSES, extra_reach: int = EXTRA_REACH) -> list[Span]:
+          max_misses: int = MAX_MISSES, extra_reach: int = EXTRA_REACH, camera: CameraPath = STILL) -> list[Span]:
     """The tracks ``faces_by_frame`` obscures, one per face, in order of first frame."""
     reach = max(1, every) - 1 + extra_reach
     out = []
-    for track in _confirmed(_link(found, max_misses), confirm_below):
+    for track in _confirmed(_link(found, max_misses, camera), confirm_below):
         first, last = track.detections[0][0], track.detections[-1][0]
         best = max((face for _, face in track.detections), key=lambda face: face.score)
         out.append(Span(max(0, first - reach), min(count - 1, last + reach), best, tuple(track.detections)))
@@ -115,7 +161,7 @@ def settled_after(every: int, max_misses: int = MAX_MISSES, extra_reach: int = E
     return (max_misses + 2) * max(1, every) + extra_reach
 
 
-def _link(found: dict[int, list[Face]], max_misses: int = MAX_MISSES) -> list[_Track]:
+def _link(found: dict[int, list[Face]], max_misses: int, camera: CameraPath) -> list[_Track]:
     """Greedy linking, frame by frame: each detection joins the open track it overlaps best."""
     tracks: list[_Track] = []
     open_tracks: list[_Track] = []
@@ -123,7 +169,7 @@ def _link(found: dict[int, list[Face]], max_misses: int = MAX_MISSES) -> list[_T
         faces = list(found[frame])
         pairs = []
         for t, track in enumerate(open_tracks):
-            predicted = track.predicted(frame)
+            predicted = track.predicted(frame, camera)
             for f, face in enumerate(faces):
                 score = _affinity(predicted, face.box)
                 if score is not None:
@@ -159,22 +205,29 @@ def _affinity(predicted, box) -> float | None:
     return 1.0 - distance if distance <= LINK_DISTANCE else None
 
 
-def _track_boxes(track: _Track, reach: int, count: int):
+def _track_boxes(track: _Track, reach: int, count: int, camera: CameraPath = STILL):
     """(frame, box) for every frame the track covers: interpolated and widened for motion
-    between detections; before the first and after the last, carried on along the way the
-    face was moving (a face entering or leaving the picture, or a panning camera), or held
-    where it was when it was seen once."""
+    between detections; before the first and after the last, carried along with the picture
+    (a panning, zooming camera), and for a face seen more than once also along the way it was
+    moving (a face entering or leaving the picture): both boxes when the camera was followed,
+    in case either is wrong."""
     detections = track.detections
     (start_a, a), (start_b, b) = detections[0], detections[min(1, len(detections) - 1)]
     for frame in range(max(0, start_a - reach), start_a):
-        yield frame, _widened(a.box, b.box, (frame - start_a) / max(1, start_b - start_a))
+        if start_b > start_a:
+            yield frame, _widened(a.box, b.box, (frame - start_a) / (start_b - start_a))
+        if start_b == start_a or camera.followed:
+            yield frame, _widened(a.box, camera.moved(a.box, start_a, frame), 1.0)
     for (frame_a, a), (frame_b, b) in zip(detections, detections[1:]):
         for frame in range(frame_a, frame_b):
             t = (frame - frame_a) / (frame_b - frame_a)
             yield frame, _widened(a.box, b.box, t)
     (end_a, a), (end_b, b) = detections[max(0, len(detections) - 2)], detections[-1]
     for frame in range(end_b, min(count, end_b + reach + 1)):
-        yield frame, _widened(a.box, b.box, (frame - end_a) / max(1, end_b - end_a))
+        if end_b > end_a:
+            yield frame, _widened(a.box, b.box, (frame - end_a) / (end_b - end_a))
+        if end_b == end_a or camera.followed:
+            yield frame, _widened(b.box, camera.moved(b.box, end_b, frame), 1.0)
 
 
 def _widened(a, b, t: float) -> tuple[int, int, int, int]:

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from photoguard.detect.base import Face
-from photoguard.tracks import EXTRA_REACH, faces_by_frame, sampled_frames, settled_after
+from photoguard.tracks import EXTRA_REACH, CameraPath, faces_by_frame, sampled_frames, settled_after, spans
 
 
 def covers(outer, inner) -> bool:
@@ -132,3 +132,40 @@ def test_a_doubtful_face_seen_once_is_noise_and_twice_a_face():
     assert faces_by_frame(twice, count, 3, confirm_below=0.23)[10]
     assert faces_by_frame(sure, count, 3, confirm_below=0.23)[9]
     assert faces_by_frame(once, count, 3)[9]  # without the rule, as before
+
+
+def test_a_face_seen_once_moves_with_the_camera():
+    """Found only in frame 12 while the camera pans: held in place, it is soon left behind;
+    carried along with the picture, it is covered as long as it is held."""
+    count, every, reach = 40, 3, 9
+    position = lambda f: (100 + 8 * f, 50, 40, 40)  # noqa: E731
+    looked = sampled_frames(count, every)
+    found = {f: ([Face(position(f), 0.9)] if f == 12 else []) for f in looked}
+    camera = CameraPath({f: (1.0, 8.0 * every, 0.0) for f in looked})
+    carried = faces_by_frame(found, count, every, extra_reach=reach, camera=camera)
+    held = faces_by_frame(found, count, every, extra_reach=reach)
+    near = range(12 - reach, 12 + reach + 1)
+    assert all(any(covers(face.box, position(f)) for face in carried[f]) for f in near)
+    assert not all(any(covers(face.box, position(f)) for face in held[f]) for f in near)
+
+
+def test_a_face_found_again_after_the_camera_swung_is_one_track():
+    """Seen in frames 0 and 30 only, 240 px apart because the camera turned: one face."""
+    count, every = 31, 3
+    looked = sampled_frames(count, every)
+    found = {f: ([Face((100 + 8 * f, 50, 40, 40), 0.9)] if f in (0, 30) else []) for f in looked}
+    camera = CameraPath({f: (1.0, 8.0 * every, 0.0) for f in looked})
+    assert len(spans(found, count, every, max_misses=10, camera=camera)) == 1
+    assert len(spans(found, count, every, max_misses=10)) == 2
+    # and the frames between are covered where the face was
+    per_frame = faces_by_frame(found, count, every, max_misses=10, camera=camera)
+    assert all(any(covers(face.box, (100 + 8 * f, 50, 40, 40)) for face in per_frame[f]) for f in range(count))
+
+
+def test_the_camera_path_composes_zoom_and_shift():
+    camera = CameraPath({0: (1.0, 0.0, 0.0), 3: (2.0, 10.0, 0.0), 6: (1.0, 0.0, 5.0)})
+    # a point at x=5 in frame 0 is at 2 * 5 + 10 = 20 in frame 3 and 20 in frame 6
+    assert camera.moved((5, 0, 4, 4), 0, 3) == pytest.approx((20, 0, 8, 8))
+    assert camera.moved((20, 0, 8, 8), 3, 6) == pytest.approx((20, 5, 8, 8))
+    assert camera.moved((20, 5, 8, 8), 6, 0) == pytest.approx((5, 0, 4, 4))
+    assert CameraPath().moved((1, 2, 3, 4), 0, 9) == (1, 2, 3, 4)

@@ -20,7 +20,7 @@ from photoguard.workers import InProcess
 from photoguard.pipeline import clean_file, scan_file
 from photoguard.video import duration_seconds
 from conftest import sha256
-from video_builders import (FACE, GPS_TEXT, MarkerDetector, make_clip, moving_face, mux_audio,
+from video_builders import (FACE, GPS_TEXT, MarkerDetector, make_clip, moving_face, mux_audio, panning,
                             plant_phone_metadata)
 
 
@@ -74,6 +74,20 @@ def test_the_face_is_obscured_in_every_frame_and_the_turn_kept(tmp_path, marker_
         assert detail(copy, face) < 0.25 * detail(original, face), index
     assert len(result.faces) == 1  # one face, one track
     assert result.faces[0].end > result.faces[0].start
+
+
+def test_a_face_found_once_is_followed_as_the_camera_pans(tmp_path, marker_detector, monkeypatch):
+    """The camera pans 4 px a frame and the face, part of the scene, is found in the first frame
+    only: it stays obscured while the picture carries it away from where it was found."""
+    at = lambda index, width, height: (20 + 4 * index, 50, FACE, FACE)  # noqa: E731
+    src = make_clip(tmp_path / "clip.mp4", frames=24, size=(192, 144), scenery=panning(4), face=at)
+    looks = []
+    first_look_only = lambda rgb: [] if looks.append(rgb) or len(looks) > 1 else MarkerDetector().detect(rgb)  # noqa: E731
+    monkeypatch.setattr(marker_detector, "detect", first_look_only)
+    clean_file(src, tmp_path / "out.mp4")
+    for index, ((_, _, original), (_, _, copy)) in enumerate(zip(decoded(src), decoded(tmp_path / "out.mp4"))):
+        face = at(index, 192, 144)
+        assert detail(copy, face) < 0.25 * detail(original, face), index
 
 
 def test_the_picture_away_from_faces_stays_the_same(tmp_path, marker_detector):

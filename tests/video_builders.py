@@ -28,6 +28,21 @@ def background(width: int, height: int, index: int) -> np.ndarray:
     return np.clip(np.stack([red, green, blue], -1), 0, 255).astype(np.uint8)
 
 
+def panning(speed: int) -> Callable:
+    """Scenery for a camera panning left: blocks of random colours moving ``speed`` px a frame
+    to the right, corners everywhere to follow."""
+
+    def scenery(width: int, height: int, index: int) -> np.ndarray:
+        rng = np.random.default_rng(5)
+        blocks = rng.integers(0, 200, (height // 8 + 1, (width + speed * 60) // 8 + 1, 3)).astype(np.uint8)
+        blocks[..., 1] = np.maximum(blocks[..., 1], 60)  # never magenta: green is what the face lacks
+        wide = np.repeat(np.repeat(blocks, 8, axis=0), 8, axis=1)
+        left = speed * 60 - speed * index
+        return np.ascontiguousarray(wide[:height, left:left + width])
+
+    return scenery
+
+
 def draw_face(pixels: np.ndarray, box: tuple[int, int, int, int]) -> None:
     x, y, w, h = box
     ys, xs = np.mgrid[0:h, 0:w]
@@ -44,11 +59,12 @@ def moving_face(index: int, width: int, height: int) -> tuple[int, int, int, int
 def make_clip(path: Path, *, frames: int = 20, size: tuple[int, int] = (160, 120), rate: int = 30,
               rotation: int = 0, face: Callable | None = moving_face, audio: str | None = "aac",
               times: list[int] | None = None, container: str = "mp4", metadata: dict | None = None,
-              x264_message: bool = True) -> Path:
+              x264_message: bool = True, scenery: Callable | None = None) -> Path:
     """An H.264 clip; ``size`` and ``face`` are in displayed pixels, the frames are stored
     turned by ``rotation`` (PyAV's counter-clockwise degrees) with a display matrix saying so.
     ``times``: presentation times in milliseconds (variable frame rate). ``x264_message``:
-    keep the SEI in which x264 names itself (a phone's encoder writes none)."""
+    keep the SEI in which x264 names itself (a phone's encoder writes none). ``scenery``: the
+    picture behind the face in each frame, ``background`` by default."""
     width, height = size
     turns = (rotation // 90) % 4
     stored = (height, width) if turns % 2 else (width, height)
@@ -79,7 +95,7 @@ def make_clip(path: Path, *, frames: int = 20, size: tuple[int, int] = (160, 120
         sound = output.add_stream(audio, rate=48000, options={"flags": "+bitexact"})
         sound.codec_context.layout = "stereo"
     for index in range(frames):
-        pixels = background(width, height, index)
+        pixels = (scenery or background)(width, height, index)
         if face is not None:
             draw_face(pixels, face(index, width, height))
         # stored = the displayed picture turned back
