@@ -120,18 +120,25 @@ def test_face_at_the_edge_is_covered_up_to_the_edge():
     assert (out[90:110, 0] == 128).all()
 
 
-def test_obscuring_one_face_on_a_12_megapixel_photo_takes_under_20_ms():
+def test_obscuring_one_face_on_a_12_megapixel_photo_costs_less_than_encoding_it():
+    """Obscuring touches the face's ellipse only. It is timed against a JPEG encode of the same
+    photo on the same machine (about 0.6 of it today), since a fixed budget in milliseconds
+    failed on a busy machine now and then."""
     import cv2
 
-    pixels = np.zeros((3024, 4032, 3), np.uint8)
+    photo = np.tile(photo_pixels(1008, 756), (4, 4, 1))  # 4032 x 3024
+    pixels = photo.copy()
     face = Face((1500, 800, 900, 1100), 0.9)  # a close-up portrait
     threads = cv2.getNumThreads()
     cv2.setNumThreads(1)  # one core, as in a worker; CPU time of this thread, not wall time,
     try:                  # so that other processes on a busy machine do not count
+        encode = lambda: cv2.imencode(".jpg", photo, [cv2.IMWRITE_JPEG_QUALITY, 90])  # noqa: E731
         for mode in MODES:
             obscure_in_place(pixels, [face], mode, 1.4)  # warm up OpenCV
-            best = min(_cpu_time(lambda: obscure_in_place(pixels, [face], mode, 1.4)) for _ in range(5))
-            assert best < 0.020, f"{mode}: {best * 1000:.0f} ms"
+            times = [(_cpu_time(lambda: obscure_in_place(pixels, [face], mode, 1.4)), _cpu_time(encode))
+                     for _ in range(5)]
+            obscuring, encoding = min(t[0] for t in times), min(t[1] for t in times)
+            assert obscuring < encoding, f"{mode}: {obscuring * 1000:.0f} ms against {encoding * 1000:.0f} ms"
     finally:
         cv2.setNumThreads(threads)
 
