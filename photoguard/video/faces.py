@@ -21,8 +21,8 @@ from .. import tracks
 from ..detect.base import Face
 from ..errors import VideoDecodeError, reason
 from ..options import Options
-from .geometry import upright
 from .camera import CameraTracker
+from .geometry import upright
 from .probe import Probe
 from .source import Source, open_container
 from .threads import decoding
