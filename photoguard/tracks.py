@@ -207,16 +207,15 @@ def _affinity(predicted, box) -> float | None:
 
 def _track_boxes(track: _Track, reach: int, count: int, camera: CameraPath = STILL):
     """(frame, box) for every frame the track covers: interpolated and widened for motion
-    between detections; before the first and after the last, carried along with the picture
-    (a panning, zooming camera), and for a face seen more than once also along the way it was
-    moving (a face entering or leaving the picture): both boxes when the camera was followed,
-    in case either is wrong."""
+    between detections; before the first and after the last, carried on along the way the
+    face was moving (a face entering or leaving the picture), or held where it was when it was
+    seen once, and, when the camera was followed, also carried along with the picture (a
+    panning, zooming camera): both boxes, in case either guess is wrong."""
     detections = track.detections
     (start_a, a), (start_b, b) = detections[0], detections[min(1, len(detections) - 1)]
     for frame in range(max(0, start_a - reach), start_a):
-        if start_b > start_a:
-            yield frame, _widened(a.box, b.box, (frame - start_a) / (start_b - start_a))
-        if start_b == start_a or camera.followed:
+        yield frame, _widened(a.box, b.box, (frame - start_a) / max(1, start_b - start_a))
+        if camera.followed:
             yield frame, _widened(a.box, camera.moved(a.box, start_a, frame), 1.0)
     for (frame_a, a), (frame_b, b) in zip(detections, detections[1:]):
         for frame in range(frame_a, frame_b):
@@ -224,9 +223,8 @@ def _track_boxes(track: _Track, reach: int, count: int, camera: CameraPath = STI
             yield frame, _widened(a.box, b.box, t)
     (end_a, a), (end_b, b) = detections[max(0, len(detections) - 2)], detections[-1]
     for frame in range(end_b, min(count, end_b + reach + 1)):
-        if end_b > end_a:
-            yield frame, _widened(a.box, b.box, (frame - end_a) / (end_b - end_a))
-        if end_b == end_a or camera.followed:
+        yield frame, _widened(a.box, b.box, (frame - end_a) / max(1, end_b - end_a))
+        if camera.followed:
             yield frame, _widened(b.box, camera.moved(b.box, end_b, frame), 1.0)
 
 
