@@ -166,6 +166,20 @@ def test_aac_sound_is_copied_packet_by_packet(tmp_path, marker_detector):
     assert _packets(tmp_path / "out.mp4", "audio") == _packets(src, "audio")
 
 
+def test_sound_that_names_its_encoder_is_re_encoded(tmp_path, marker_detector):
+    """FFmpeg's AAC encoder writes its name and version into the first frame of the sound:
+    copied as they are, the frames would carry it into the copy."""
+    src = make_clip(tmp_path / "clip.mp4", aac_message=True)
+    assert b"Lavc" in b"".join(_packets(src, "audio"))
+    for faces in (True, False):
+        out = tmp_path / f"out-{faces}.mp4"
+        clean_file(src, out, Options(faces=faces))
+        assert b"Lavc" not in out.read_bytes()
+        with av.open(str(out)) as copy:
+            assert copy.streams.audio[0].codec_context.name == "aac"
+            assert copy.streams.audio[0].duration * copy.streams.audio[0].time_base > 0.5
+
+
 def test_other_sound_becomes_aac(tmp_path, marker_detector):
     src = make_clip(tmp_path / "clip.mp4", audio="ac3")
     clean_file(src, tmp_path / "out.mp4")
@@ -198,7 +212,7 @@ def test_a_clip_without_sound_and_a_sound_without_picture(tmp_path, marker_detec
 
 def _sound_only(path: Path) -> None:
     output = av.open(str(path), "w", format="mp4")
-    sound = output.add_stream("aac", rate=16000)
+    sound = output.add_stream("aac", rate=16000, options={"flags": "+bitexact"})  # no name in it, as a phone's
     sound.codec_context.layout = "mono"
     output.metadata["title"] = "voice memo of Emma"
     mux_audio(output, sound, np.zeros((1, 16000), np.float32), "mono")
@@ -241,6 +255,11 @@ def test_messages_are_found_in_hevc_sample_descriptions_and_av1_samples(tmp_path
         assert messages.carries_messages(container, container.streams.video[0])
     with av.open(str(make_clip(tmp_path / "plain.mp4", x264_message=False, audio=None))) as container:
         assert not messages.carries_messages(container, container.streams.video[0])
+    # a unit that holds start-code units of its own (an SEI hidden in a phone's clip this way)
+    hidden = bytes([0x6E, 0xC0, 0x80, 0x0F, 0, 0, 0, 1, 0x06, 0x05, 0x10]) + b"x264 - core"
+    with pytest.raises(ValueError):
+        messages._nal_types(len(hidden).to_bytes(4, "big") + hidden, 4, messages._h264_type)
+    assert messages._nal_types(bytes([0, 0, 0, 3, 0x65, 0x88, 0x84]), 4, messages._h264_type) == {5}
     # AV1: a sequence header OBU, then a metadata OBU (type 5), each with its size
     assert messages._obu_types(bytes([0x0A, 0x01, 0x00, 0x2A, 0x02, 0x00, 0x00])) == {1, 5}
     with pytest.raises(ValueError):

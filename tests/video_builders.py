@@ -59,12 +59,13 @@ def moving_face(index: int, width: int, height: int) -> tuple[int, int, int, int
 def make_clip(path: Path, *, frames: int = 20, size: tuple[int, int] = (160, 120), rate: int = 30,
               rotation: int = 0, face: Callable | None = moving_face, audio: str | None = "aac",
               times: list[int] | None = None, container: str = "mp4", metadata: dict | None = None,
-              x264_message: bool = True, scenery: Callable | None = None) -> Path:
+              x264_message: bool = True, scenery: Callable | None = None, aac_message: bool = False) -> Path:
     """An H.264 clip; ``size`` and ``face`` are in displayed pixels, the frames are stored
     turned by ``rotation`` (PyAV's counter-clockwise degrees) with a display matrix saying so.
     ``times``: presentation times in milliseconds (variable frame rate). ``x264_message``:
     keep the SEI in which x264 names itself (a phone's encoder writes none). ``scenery``: the
-    picture behind the face in each frame, ``background`` by default."""
+    picture behind the face in each frame, ``background`` by default. ``aac_message``: FFmpeg's
+    AAC encoder writes its name into the first frame of the sound, as in a file FFmpeg made."""
     width, height = size
     turns = (rotation // 90) % 4
     stored = (height, width) if turns % 2 else (width, height)
@@ -92,7 +93,7 @@ def make_clip(path: Path, *, frames: int = 20, size: tuple[int, int] = (160, 120
     if audio:
         # +bitexact: FFmpeg's AAC encoder would write its name into the first packet, which a
         # packet-for-packet copy keeps; phones' encoders write none
-        sound = output.add_stream(audio, rate=48000, options={"flags": "+bitexact"})
+        sound = output.add_stream(audio, rate=48000, options={} if aac_message else {"flags": "+bitexact"})
         sound.codec_context.layout = "stereo"
     for index in range(frames):
         pixels = (scenery or background)(width, height, index)

@@ -1,8 +1,9 @@
-"""Messages that ride along inside a compressed video stream, beside its pictures.
+"""Messages that ride along inside a compressed stream, beside its pictures or its sound.
 
 H.264 and HEVC carry SEI units, AV1 metadata OBUs: encoders write their names and settings
-there, and some cameras dates, positions or serial numbers. A copy that carries the compressed
-pictures as they are (--no-faces) would carry these too, so such a stream is re-encoded
+there, and some cameras dates, positions or serial numbers. AAC frames may hold text in a fill
+element: FFmpeg's encoder writes its name and version into the first one. A copy that
+carries the compressed stream as it is would carry these too, so such a stream is re-encoded
 instead; only a stream with none is copied.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 _H264_SEI = {6}
 _HEVC_SEI = {39, 40}
 _AV1_METADATA = 5
+_START_CODE = b"\x00\x00\x01"
 
 
 def carries_messages(container, stream) -> bool:
@@ -31,6 +33,24 @@ def carries_messages(container, stream) -> bool:
                 _nal_types(packet, size, _hevc_type) & _HEVC_SEI for packet in _packets(container, stream))
         return any(_AV1_METADATA in _obu_types(packet) for packet in _packets(container, stream))
     except (ValueError, FFmpegError):  # re-encoding says what is wrong with a damaged file
+        return True
+
+
+#: what an encoder writes into AAC frames to name itself: FFmpeg's encoder writes "Lavc" and its
+#: version ("Lavc62.28.102") into the first frame it makes, which a file cut or joined later
+#: may hold anywhere (an editor's output in the dev set: frame 39 of 214). It is the only such
+#: name known in phones' and editors' sound. (Looking for any printable text instead would not
+#: do: the frames of a steady tone or of silence hold long printable runs, "pggggfvvp``````cwn")
+ENCODER_NAMES = (b"Lavc",)
+
+
+def sound_names_its_encoder(container, stream) -> bool:
+    """True when a frame of ``stream`` (AAC) names its encoder, or cannot be read."""
+    from av import FFmpegError
+
+    try:
+        return any(name in packet for packet in _packets(container, stream) for name in ENCODER_NAMES)
+    except FFmpegError:  # re-encoding says what is wrong with a damaged file
         return True
 
 
@@ -58,6 +78,10 @@ def _nal_types(sample: bytes, length_size: int, nal_type) -> set[int]:
         at += length_size
         if length == 0 or at + length > len(sample):
             raise ValueError("a NAL unit runs past its sample")
+        if _START_CODE in sample[at + 1 : at + length]:
+            # emulation prevention keeps 00 00 01 out of a unit's payload: this one holds
+            # units of its own, written with start codes (an SEI among them, in one phone's clip)
+            raise ValueError("a NAL unit holds start-code units")
         types.add(nal_type(sample[at : at + length]))
         at += length
     return types

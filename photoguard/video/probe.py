@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..errors import ImageTooLarge, UnsafeToClean, UnsupportedVideo, VideoDecodeError, VideoTooLong
 from ..options import Options
-from .messages import carries_messages
+from .messages import carries_messages, sound_names_its_encoder
 from .movie import Movie, Track
 from .source import Source, length_seconds, open_container, read_structure
 
@@ -47,6 +47,8 @@ class Probe:
     #: the compressed pictures may be copied as they are (--no-faces): a codec we can check,
     #: one view, and (looked for only when faces are not) no messages riding along
     copyable: bool = False
+    #: the compressed sound may be copied as it is: AAC whose frames do not name its encoder
+    sound_copyable: bool = False
     #: the file's boxes (for what it gives away)
     movie: Movie | None = None
     video_track: Track | None = None
@@ -82,7 +84,8 @@ def probe(source: Source, options: Options) -> Probe:
                  "video_track": _track(movie, video), "audio_track": _track(movie, audio)}
         if audio is not None and options.audio:
             _check_decodable(audio, "sound", path)
-            found.update(audio=audio.index, audio_codec=audio.codec_context.name)
+            copyable = audio.codec_context.name == "aac" and not _sound_names_its_encoder(source, audio)
+            found.update(audio=audio.index, audio_codec=audio.codec_context.name, sound_copyable=copyable)
         else:
             found["audio"] = None
         if video is None:
@@ -92,6 +95,12 @@ def probe(source: Source, options: Options) -> Probe:
         if facts["copyable"] and not options.faces:  # the copy path is taken: look inside the stream
             facts["copyable"] = not carries_messages(container, video)
         return Probe(video=video.index, **found, **facts)
+
+
+def _sound_names_its_encoder(source: Source, stream) -> bool:
+    """Its own look at the sound's first frames: the probe's container goes on to the pictures."""
+    with open_container(source) as container:
+        return sound_names_its_encoder(container, container.streams[stream.index])
 
 
 _ATTACHED_PICTURE = 0x0400  # AV_DISPOSITION_ATTACHED_PIC: cover art stored as a stream

@@ -1,11 +1,11 @@
 """The second pass: a new MP4 holding the kept streams and nothing else.
 
 The picture is either re-encoded frame by frame with the faces obscured, or (``--no-faces``,
-when its codec allows) copied packet by packet; AAC sound is copied packet by packet, other
-sound is re-encoded to AAC. FFmpeg's MP4 muxer writes no dates and no encoder tag with
-``+bitexact``, but it always adds an empty iTunes metadata box (``udta/meta`` holding an
-empty ``ilst``); that box is cut from the finished file here, and ``verify`` then checks the
-whole file against the keep list.
+when its codec allows) copied packet by packet. AAC sound is copied packet by packet, unless
+its frames name its encoder (see ``messages``); other sound is re-encoded to AAC. FFmpeg's
+MP4 muxer writes no dates and no encoder tag with ``+bitexact``, but it always adds an empty
+iTunes metadata box (``udta/meta`` holding an empty ``ilst``); that box is cut from the
+finished file here, and ``verify`` then checks the whole file against the keep list.
 """
 
 from __future__ import annotations
@@ -70,8 +70,7 @@ def _copy_streams(container, output, source: Source, probe: Probe, faces: FaceTi
             else _PictureEncode(output, decoding(stream), probe, faces, options, written, source.path)
     if probe.audio is not None:
         stream = container.streams[probe.audio]
-        audio = _PacketCopy(output, stream, written) if stream.codec_context.name == "aac" \
-            else _SoundEncode(output, stream, written)
+        audio = _PacketCopy(output, stream, written) if probe.sound_copyable else _SoundEncode(output, stream, written)
     kept = [part for part in (video, audio) if part]
     by_index = {part.source.index: part for part in kept}
     for packet in container.demux([part.source for part in kept]):
