@@ -89,10 +89,11 @@ def test_nothing_found_nothing_obscured():
 
 @settings(max_examples=40, deadline=None)
 @given(every=st.integers(1, 6), seed=st.integers(0, 10_000), cut=st.integers(20, 120),
-       hold=st.sampled_from([(3, 2), (10, 15)]))
-def test_frames_far_enough_behind_the_last_one_seen_are_settled(every, seed, cut, hold):
+       hold=st.sampled_from([(3, 2), (10, 15)]), followed=st.booleans())
+def test_frames_far_enough_behind_the_last_one_seen_are_settled(every, seed, cut, hold, followed):
     """A video's writing pass may follow its detection pass: the faces of a frame `lag` frames
-    behind the last one looked at no longer change, whatever is found after it."""
+    behind the last one looked at no longer change, whatever is found after it (and however
+    the camera moves after it)."""
     import random
 
     rng = random.Random(seed)
@@ -103,11 +104,15 @@ def test_frames_far_enough_behind_the_last_one_seen_are_settled(every, seed, cut
         seen = [Face((x + frame * rng.randrange(-3, 4), y, size, size), rng.choice([0.18, 0.9]))
                 for x, y, size in faces if rng.random() < 0.6]
         found[frame] = seen
+    steps = {frame: (rng.uniform(0.97, 1.03), rng.uniform(-9, 9), rng.uniform(-9, 9)) for frame in found}
+    camera = (lambda last: CameraPath({f: v for f, v in steps.items() if f < last})) if followed else (
+        lambda last: CameraPath())
     misses, reach = hold
     lag = settled_after(every, misses, reach)
-    full = faces_by_frame(found, count, every, confirm_below=0.23, max_misses=misses, extra_reach=reach)
+    full = faces_by_frame(found, count, every, confirm_below=0.23, max_misses=misses, extra_reach=reach,
+                          camera=camera(count))
     prefix = faces_by_frame({f: v for f, v in found.items() if f < cut}, cut, every, confirm_below=0.23,
-                            max_misses=misses, extra_reach=reach)
+                            max_misses=misses, extra_reach=reach, camera=camera(cut))
     boxes = lambda frames: [[face.box for face in faces] for faces in frames]  # noqa: E731
     # the boxes (a track's score is its best so far: a later detection may raise it)
     assert boxes(prefix[: max(0, cut - lag)]) == boxes(full[: max(0, cut - lag)])
