@@ -100,7 +100,7 @@ class _Track:
 def faces_by_frame(found: dict[int, list[Face]], count: int, every: int,
                    size: tuple[int, int] | None = None, confirm_below: float = 0.0,
                    max_misses: int = MAX_MISSES, extra_reach: int = EXTRA_REACH,
-                   camera: CameraPath = STILL) -> list[list[Face]]:
+                   camera: CameraPath = STILL, own_way: int | None = None) -> list[list[Face]]:
     """The faces to obscure in each of ``count`` frames.
 
     ``found`` maps the frames the detector ran on (see ``sampled_frames``) to the faces it
@@ -111,14 +111,18 @@ def faces_by_frame(found: dict[int, list[Face]], count: int, every: int,
     detector run with a lower threshold than usual finds more faces, and noise that a second
     look does not find again). ``max_misses`` and ``extra_reach`` replace MAX_MISSES and
     EXTRA_REACH (a video sets them from its frame rate). ``camera``: how the picture moved, to
-    carry faces along with it (still by default).
+    carry faces along with it (still by default). ``own_way``: when the camera is followed,
+    how many of the ``extra_reach`` frames a face is also carried on along its own way (a
+    straight line drifts off a face's real path: beyond a few frames the camera alone carries
+    it); None, all of them.
     """
     tracks = _confirmed(_link(found, max_misses, camera), confirm_below)
     out: list[list[Face]] = [[] for _ in range(count)]
     reach = max(1, every) - 1 + extra_reach
+    own_way = reach if own_way is None or not camera.followed else max(1, every) - 1 + own_way
     for track in tracks:
         score = max(face.score for _, face in track.detections)
-        for frame, box in _track_boxes(track, reach, count, camera):
+        for frame, box in _track_boxes(track, reach, count, camera, own_way):
             if size:
                 box = _clip(box, size)
             if box[2] > 0 and box[3] > 0:
@@ -205,16 +209,18 @@ def _affinity(predicted, box) -> float | None:
     return 1.0 - distance if distance <= LINK_DISTANCE else None
 
 
-def _track_boxes(track: _Track, reach: int, count: int, camera: CameraPath = STILL):
+def _track_boxes(track: _Track, reach: int, count: int, camera: CameraPath, own_way: int):
     """(frame, box) for every frame the track covers: interpolated and widened for motion
     between detections; before the first and after the last, carried on along the way the
     face was moving (a face entering or leaving the picture), or held where it was when it was
-    seen once, and, when the camera was followed, also carried along with the picture (a
-    panning, zooming camera): both boxes, in case either guess is wrong."""
+    seen once (``own_way`` frames at most), and, when the camera was followed, also carried
+    along with the picture (a panning, zooming camera): both boxes, in case either guess is
+    wrong."""
     detections = track.detections
     (start_a, a), (start_b, b) = detections[0], detections[min(1, len(detections) - 1)]
     for frame in range(max(0, start_a - reach), start_a):
-        yield frame, _widened(a.box, b.box, (frame - start_a) / max(1, start_b - start_a))
+        if start_a - frame <= own_way:
+            yield frame, _widened(a.box, b.box, (frame - start_a) / max(1, start_b - start_a))
         if camera.followed:
             yield frame, _widened(a.box, camera.moved(a.box, start_a, frame), 1.0)
     for (frame_a, a), (frame_b, b) in zip(detections, detections[1:]):
@@ -223,7 +229,8 @@ def _track_boxes(track: _Track, reach: int, count: int, camera: CameraPath = STI
             yield frame, _widened(a.box, b.box, t)
     (end_a, a), (end_b, b) = detections[max(0, len(detections) - 2)], detections[-1]
     for frame in range(end_b, min(count, end_b + reach + 1)):
-        yield frame, _widened(a.box, b.box, (frame - end_a) / max(1, end_b - end_a))
+        if frame - end_b <= own_way:
+            yield frame, _widened(a.box, b.box, (frame - end_a) / max(1, end_b - end_a))
         if camera.followed:
             yield frame, _widened(b.box, camera.moved(b.box, end_b, frame), 1.0)
 

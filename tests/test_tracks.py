@@ -174,3 +174,17 @@ def test_the_camera_path_composes_zoom_and_shift():
     assert camera.moved((20, 0, 8, 8), 3, 6) == pytest.approx((20, 5, 8, 8))
     assert camera.moved((20, 5, 8, 8), 6, 0) == pytest.approx((5, 0, 4, 4))
     assert CameraPath().moved((1, 2, 3, 4), 0, 9) == (1, 2, 3, 4)
+
+
+def test_with_the_camera_followed_a_face_goes_its_own_way_only_a_while():
+    """Beyond ``own_way`` frames a straight line through its last two detections drifts off a
+    face's real path, so only the box carried along with the picture is kept after that."""
+    count, every = 40, 3
+    looked = sampled_frames(count, every)
+    found = {f: ([Face((100 + 10 * f, 50, 40, 40), 0.9)] if f in (0, 3) else []) for f in looked}
+    camera = CameraPath({f: (1.0, 0.0, 0.0) for f in looked})  # followed, and still
+    limited = faces_by_frame(found, count, every, extra_reach=20, camera=camera, own_way=5)
+    unlimited = faces_by_frame(found, count, every, extra_reach=20, camera=camera)
+    assert len(limited[6]) == 2 and any(face.box[0] > 130 for face in limited[6])  # on its way
+    assert [face.box for face in limited[20]] == [(130, 50, 40, 40)]  # carried (the camera is still)
+    assert len(unlimited[20]) == 2
