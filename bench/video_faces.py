@@ -138,9 +138,11 @@ def timeline(truth: dict, per_frame_found: list, every: int, steps: list | None 
     return line
 
 
-def score(clips: dict, cache: dict, side: int, every: int) -> tuple[int, int, int]:
-    """(covered face-frames, face-frames, longest uncovered run) over all clips."""
+def score(clips: dict, cache: dict, side: int, every: int) -> tuple[int, int, int, float]:
+    """(covered face-frames, face-frames, longest uncovered run, share of the picture masked
+    outside the faces) over all clips."""
     hits = total = longest = 0
+    outside = []
     for name, truth in clips.items():
         if str(side) not in cache.get(name, {}):
             continue  # not detected yet (a run cut short): scored on the clips there are
@@ -160,7 +162,26 @@ def score(clips: dict, cache: dict, side: int, every: int) -> tuple[int, int, in
                 else:
                     runs[face_id] = runs.get(face_id, 0) + 1
                     longest = max(longest, runs[face_id])
-    return hits, total, longest
+        outside += [masked_outside(truth, shown[index], index) for index in range(0, count, 5)]
+    return hits, total, longest, float(np.mean(outside)) if outside else 0.0
+
+
+def masked_outside(truth: dict, faces, index: int, cell: int = 4) -> float:
+    """The share of a frame's picture inside some mask ellipse but outside every face's box
+    (blurred for nothing), on a grid of ``cell`` pixels."""
+    width, height = truth["width"], truth["height"]
+    if truth["rotation"] % 180:
+        width, height = height, width
+    ys, xs = (np.mgrid[0:height // cell, 0:width // cell] * cell + cell / 2).astype(np.float32)
+    masked = np.zeros(xs.shape, bool)
+    for face in faces:
+        x, y, w, h = face.box
+        rx, ry = w * MASK_SCALE / 2, h * MASK_SCALE / 2
+        if rx > 0 and ry > 0:
+            masked |= ((xs - x - w / 2) / rx) ** 2 + ((ys - y - h / 2) / ry) ** 2 <= 1
+    for x, y, w, h, _ in truth["faces"][index]:
+        masked[max(0, int(y) // cell):int(y + h) // cell + 1, max(0, int(x) // cell):int(x + w) // cell + 1] = False
+    return float(masked.mean())
 
 
 def main() -> None:
@@ -181,8 +202,9 @@ def main() -> None:
     parser.add_argument("--confirm-below", type=float, default=None,
                         help="tracks whose detections all score below this need two of them "
                              "(default: the product's rule for the default detector)")
-    parser.add_argument("--hold", default=None, metavar="MISSES,SECONDS",
-                        help="photoguard.video.faces MAX_MISSES and HOLD_SECONDS to try instead of the product's")
+    parser.add_argument("--hold", default=None, metavar="MISSES,SECONDS[,OWN_WAY]",
+                        help="photoguard.video.faces MAX_MISSES, HOLD_SECONDS (and OWN_WAY_SECONDS) to try "
+                             "instead of the product's")
     parser.add_argument("--still-camera", action="store_true",
                         help="do not carry faces along with the camera's motion (as before it was followed)")
     parser.add_argument("--write", type=Path, default=None, metavar="OUT",
@@ -195,8 +217,9 @@ def main() -> None:
 
     CONFIRM_BELOW = face_pass.detection_options(Options())[1] if args.confirm_below is None else args.confirm_below
     if args.hold:
-        misses, seconds = args.hold.split(",")
+        misses, seconds, *own_way = args.hold.split(",")
         face_pass.MAX_MISSES, face_pass.HOLD_SECONDS = int(misses), float(seconds)
+        face_pass.OWN_WAY_SECONDS = float(own_way[0]) if own_way else face_pass.OWN_WAY_SECONDS
     if args.grow:
         from photoguard.video import faces as face_pass
 
@@ -233,9 +256,9 @@ def main() -> None:
         return
     for side in sides:
         for every in (int(e) for e in args.every.split(",")):
-            hits, total, longest = score(truth, cache, side, every)
+            hits, total, longest, outside = score(truth, cache, side, every)
             print(f"side {side:4d} every {every}: coverage {hits}/{total} = {hits / total:.4f}, "
-                  f"longest uncovered run {longest} frames")
+                  f"longest uncovered run {longest} frames, masked outside faces {100 * outside:.1f}%")
     if args.write:
         write_copies(args.faces_dir, truth, cache, sides[0], int(args.every.split(",")[0]), args.write)
 

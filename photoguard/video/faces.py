@@ -48,9 +48,9 @@ HOLD_SECONDS = 1.0
 #: ... but carried on along its own way (a straight line through its last two detections) for
 #: at most this long: further on, that line drifts off (a face that stopped, turned back or
 #: left) and only blurs bodies and background. Measured with bench/video_faces.py (proxy):
-#: coverage 0.9809 with or without the limit, the masks' area outside faces 21.3% of the
-#: picture against 22.1% (0 s: 20.5%, coverage 0.9808). Judged: 99.1% of the face-frames
-#: obscured against 99.0%, pixels changed outside faces 7.3% against 7.7%
+#: coverage 0.9809 with or without the limit, masked outside faces 20.2% of the picture
+#: against 20.7% (0 s: 19.6%, coverage 0.9808). Judged: 99.1% of the face-frames obscured
+#: against 99.0%, pixels changed outside faces 7.3% against 7.7%
 OWN_WAY_SECONDS = 0.5
 #: detected boxes are grown by these shares of their width and height, up to the margin a face
 #: GROW_UP_TO pixels high gets. The detector's boxes stop at the brow and chin, the obscured
