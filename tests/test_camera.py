@@ -54,3 +54,12 @@ def test_a_blank_frame_is_a_still_camera():
     tracker = CameraTracker()
     tracker.step(np.full((360, 640, 3), 90, np.uint8))
     assert tracker.step(np.full((360, 640, 3), 90, np.uint8)) == (1.0, 0.0, 0.0)
+
+
+def test_a_zoom_no_camera_makes_between_two_looks_is_a_still_camera():
+    """1.4 times closer a tenth of a second later is an edit's cut to another shot, not the
+    camera: faces are not carried by it."""
+    picture = scene()
+    tracker = CameraTracker()
+    tracker.step(view(picture, 400, 200))
+    assert tracker.step(view(picture, 400, 200, zoom=1.4)) == (1.0, 0.0, 0.0)

@@ -18,6 +18,9 @@ SIDE = 320
 CORNERS = 200
 #: fewer corners followed than this (a blank wall, a dark frame): the camera is taken as still
 MIN_CORNERS = 12
+#: a zoom beyond this (in or out) between two frames a tenth of a second apart is no camera's:
+#: an edited video's cut to another scene, whose corners fit anything. Taken as still
+MOST_ZOOM = 1.25
 
 
 class CameraTracker:
@@ -54,4 +57,6 @@ class CameraTracker:
         if fit is None or inliers is None or inliers.sum() < MIN_CORNERS:
             return 1.0, 0.0, 0.0
         zoom = float(np.hypot(fit[0, 0], fit[1, 0]))
+        if not 1 / MOST_ZOOM <= zoom <= MOST_ZOOM:
+            return 1.0, 0.0, 0.0
         return zoom, float(fit[0, 2]) / self._scale, float(fit[1, 2]) / self._scale
