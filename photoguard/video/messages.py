@@ -2,7 +2,7 @@
 
 H.264 and HEVC carry SEI units, AV1 metadata OBUs: encoders write their names and settings
 there, and some cameras dates, positions or serial numbers. AAC frames may hold text in a fill
-element: FFmpeg's encoder writes its name and version into the first one. A copy that
+element: FFmpeg's encoder writes its name and version into the first frame it makes. A copy that
 carries the compressed stream as it is would carry these too, so such a stream is re-encoded
 instead; only a stream with none is copied.
 """

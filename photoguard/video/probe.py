@@ -98,7 +98,7 @@ def probe(source: Source, options: Options) -> Probe:
 
 
 def _sound_names_its_encoder(source: Source, stream) -> bool:
-    """Its own look at the sound's first frames: the probe's container goes on to the pictures."""
+    """Its own look through the sound's frames: the probe's container goes on to the pictures."""
     with open_container(source) as container:
         return sound_names_its_encoder(container, container.streams[stream.index])
 
