@@ -119,10 +119,10 @@ def faces_by_frame(found: dict[int, list[Face]], count: int, every: int,
     tracks = _confirmed(_link(found, max_misses, camera), confirm_below)
     out: list[list[Face]] = [[] for _ in range(count)]
     reach = max(1, every) - 1 + extra_reach
-    own_way = reach if own_way is None or not camera.followed else max(1, every) - 1 + own_way
+    own_reach = reach if own_way is None or not camera.followed else max(1, every) - 1 + own_way
     for track in tracks:
         score = max(face.score for _, face in track.detections)
-        for frame, box in _track_boxes(track, reach, count, camera, own_way):
+        for frame, box in _track_boxes(track, reach, count, camera, own_reach):
             if size:
                 box = _clip(box, size)
             if box[2] > 0 and box[3] > 0:
@@ -209,17 +209,17 @@ def _affinity(predicted, box) -> float | None:
     return 1.0 - distance if distance <= LINK_DISTANCE else None
 
 
-def _track_boxes(track: _Track, reach: int, count: int, camera: CameraPath, own_way: int):
+def _track_boxes(track: _Track, reach: int, count: int, camera: CameraPath, own_reach: int):
     """(frame, box) for every frame the track covers: interpolated and widened for motion
     between detections; before the first and after the last, carried on along the way the
     face was moving (a face entering or leaving the picture), or held where it was when it was
-    seen once (``own_way`` frames at most), and, when the camera was followed, also carried
+    seen once (``own_reach`` frames at most), and, when the camera was followed, also carried
     along with the picture (a panning, zooming camera): both boxes, in case either guess is
     wrong."""
     detections = track.detections
     (start_a, a), (start_b, b) = detections[0], detections[min(1, len(detections) - 1)]
     for frame in range(max(0, start_a - reach), start_a):
-        if start_a - frame <= own_way:
+        if start_a - frame <= own_reach:
             yield frame, _widened(a.box, b.box, (frame - start_a) / max(1, start_b - start_a))
         if camera.followed:
             yield frame, _widened(a.box, camera.moved(a.box, start_a, frame), 1.0)
@@ -229,7 +229,7 @@ def _track_boxes(track: _Track, reach: int, count: int, camera: CameraPath, own_
             yield frame, _widened(a.box, b.box, t)
     (end_a, a), (end_b, b) = detections[max(0, len(detections) - 2)], detections[-1]
     for frame in range(end_b, min(count, end_b + reach + 1)):
-        if frame - end_b <= own_way:
+        if frame - end_b <= own_reach:
             yield frame, _widened(a.box, b.box, (frame - end_a) / max(1, end_b - end_a))
         if camera.followed:
             yield frame, _widened(b.box, camera.moved(b.box, end_b, frame), 1.0)
