@@ -63,8 +63,8 @@ def clean_batch(jobs: list[Job], options: Options, executor=None,
             for index, result, pending in _arrivals(work or clean_job, planned, options, executor):
                 job = planned[index]
                 result = _settle(job, result, pending)
-                for done in (result, result.motion):
-                    if done is not None and done.record and done.output:
+                for done in result.with_clip():
+                    if done.record and done.output:
                         states[job.out_root].record(done.output, done.record)
                 yield index, result
 
@@ -137,8 +137,8 @@ def _clean_planned(job: Job, options: Options) -> Result:
     if ours:  # our own copy, of an older version of the file or made with other options
         options = replace(options, overwrite=True)
     result = clean_file(job.src, job.dst, options)
-    for done in (result, result.motion):
-        if done is not None and done.status == "cleaned" and done.output:
+    for done in result.with_clip():
+        if done.status == "cleaned" and done.output:
             done.record = Entry(source, fingerprint, file_sha256(atomic.written_path(done.output)))
     return result
 

@@ -159,8 +159,8 @@ def _clean_jobs(jobs, options, executor, work, pages, common) -> None:
                     tally.add(result)
                     if common["as_json"]:
                         click.echo(report.result_json(result))
-                    for failed in (result, result.motion):
-                        if failed is not None and failed.status == "failed":
+                    for failed in result.with_clip():
+                        if failed.status == "failed":
                             click.echo(report.failure_line(failed), err=True)
                     advance()
         except (KeyboardInterrupt, Terminated) as interrupt:

@@ -42,6 +42,10 @@ class Result:
     #: --keep-motion: the result for the cleaned clip of a Motion Photo, written beside the copy
     motion: "Result | None" = None
 
+    def with_clip(self) -> list[Result]:
+        """This result, and its Motion Photo clip's when there is one."""
+        return [self] if self.motion is None else [self, self.motion]
+
 
 @dataclass
 class Report:

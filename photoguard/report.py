@@ -103,7 +103,7 @@ class Tally:
     def add(self, result: Result) -> None:
         self.status["up to date" if result.error == UP_TO_DATE else result.status] += 1
         if result.status == "cleaned":
-            self.faces += len(result.faces) + (len(result.motion.faces) if result.motion else 0)
+            self.faces += sum(len(done.faces) for done in result.with_clip())
             self.partial += bool(result.dropped)
             self.clips_failed += bool(result.motion and result.motion.status == "failed")
 
