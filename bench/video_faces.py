@@ -41,15 +41,12 @@ CAMERA = True
 SHRINK = 0.125
 
 
-def reduced(width: int, height: int, side: int) -> tuple[int, int]:
-    scale = min(1.0, side / max(width, height))
-    return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
-
-
 def upright_reduced(frame, side: int) -> tuple[np.ndarray, float]:
     """A frame reduced so its long side is ``side``, turned upright, and the factor from its
     pixels to displayed ones."""
-    small = reduced(frame.width, frame.height, side)
+    from photoguard.video.faces import reduced_size
+
+    small = reduced_size(frame.width, frame.height, side)
     pixels = frame.reformat(*small, format="rgb24", interpolation="AREA").to_ndarray()
     pixels = np.ascontiguousarray(np.rot90(pixels, (frame.rotation // 90) % 4))
     return pixels, (frame.height if frame.rotation % 180 else frame.width) / pixels.shape[1]

@@ -107,8 +107,9 @@ def grown(face: Face) -> Face:
     return Face((round(x - dx), round(y - dy), round(w + 2 * dx), round(h + 2 * dy)), face.score)
 
 
-def reduced_size(width: int, height: int) -> tuple[int, int]:
-    scale = min(1.0, DETECT_SIDE / max(width, height))
+def reduced_size(width: int, height: int, side: int = DETECT_SIDE) -> tuple[int, int]:
+    """The size faces are looked for at: the long side ``side`` at most, both sides even."""
+    scale = min(1.0, side / max(width, height))
     return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
 
 
