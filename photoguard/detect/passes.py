@@ -21,10 +21,15 @@ _MERGE_CONTAIN = 0.7
 
 
 def unrotate(face: Face, k: int, height: int, width: int) -> Face:
-    """A box found in ``np.rot90(image, k)`` (k = 1 or 3) mapped back to the image."""
+    """A box found in ``np.rot90(image, k)`` (k = 0 to 3) mapped back to the image, which is
+    ``height`` by ``width``."""
     x, y, w, h = face.box
-    if k == 1:  # rot90 counter-clockwise: rotated (x, y) came from (width - 1 - y, x)
+    if k == 0:
+        box = (x, y, w, h)
+    elif k == 1:  # rot90 counter-clockwise: rotated (x, y) came from (width - 1 - y, x)
         box = (width - (y + h), x, h, w)
+    elif k == 2:  # upside down
+        box = (width - (x + w), height - (y + h), w, h)
     elif k == 3:  # clockwise: rotated (x, y) came from (y, height - 1 - x)
         box = (y, height - (x + w), h, w)
     else:

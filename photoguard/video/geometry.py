@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..detect.base import Face
+from ..detect.passes import unrotate
 
 
 def quarter_turns(rotation: int) -> int:
@@ -23,15 +24,4 @@ def upright(pixels: np.ndarray, rotation: int) -> np.ndarray:
 
 def to_stored(face: Face, rotation: int, stored: tuple[int, int]) -> Face:
     """A face box in displayed pixels, as a box in the stored frame of size ``stored`` (w, h)."""
-    x, y, w, h = face.box
-    width, height = stored
-    turns = quarter_turns(rotation)
-    if turns == 1:  # displayed[i, j] = stored[j, W - 1 - i]
-        box = (width - (y + h), x, h, w)
-    elif turns == 2:
-        box = (width - (x + w), height - (y + h), w, h)
-    elif turns == 3:  # displayed[i, j] = stored[H - 1 - j, i]
-        box = (y, height - (x + w), h, w)
-    else:
-        box = (x, y, w, h)
-    return Face(box, face.score)
+    return unrotate(face, quarter_turns(rotation), stored[1], stored[0])
