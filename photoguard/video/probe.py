@@ -40,8 +40,6 @@ class Probe:
     #: frames the container declares (0: it does not say)
     frames: int = 0
     seconds: float = 0.0
-    video_codec: str = ""
-    audio_codec: str = ""
     #: 'HLG' or 'PQ' for HDR sources, '' for SDR
     hdr: str = ""
     #: the compressed pictures may be copied as they are (--no-faces): a codec we can check,
@@ -85,13 +83,13 @@ def probe(source: Source, options: Options) -> Probe:
         if audio is not None and options.audio:
             _check_decodable(audio, "sound", path)
             copyable = audio.codec_context.name == "aac" and not _sound_names_its_encoder(source, audio)
-            found.update(audio=audio.index, audio_codec=audio.codec_context.name, sound_copyable=copyable)
+            found.update(audio=audio.index, sound_copyable=copyable)
         else:
             found["audio"] = None
         if video is None:
             return Probe(video=None, **found)
         _check_decodable(video, "video", path)
-        facts = _video_facts(video, movie, seconds, options, path)
+        facts = _video_facts(video, found["video_track"], movie, seconds, options, path)
         if facts["copyable"] and not options.faces:  # the copy path is taken: look inside the stream
             facts["copyable"] = not carries_messages(container, video)
         return Probe(video=video.index, **found, **facts)
@@ -106,7 +104,7 @@ def _sound_names_its_encoder(source: Source, stream) -> bool:
 _ATTACHED_PICTURE = 0x0400  # AV_DISPOSITION_ATTACHED_PIC: cover art stored as a stream
 
 
-def _video_facts(stream, movie: Movie, seconds: float, options: Options, path: Path) -> dict:
+def _video_facts(stream, track: Track | None, movie: Movie, seconds: float, options: Options, path: Path) -> dict:
     context = stream.codec_context
     width, height = context.width, context.height
     if width <= 0 or height <= 0:
@@ -117,7 +115,6 @@ def _video_facts(stream, movie: Movie, seconds: float, options: Options, path: P
     frames = stream.frames
     if frames > MAX_FRAME_RATE * max(seconds, 1.0):
         raise VideoDecodeError(f"the video declares {frames} frames in {seconds:.1f} seconds", path)
-    track = _track(movie, stream)
     entry = track.format if track else ""
     if entry in DOLBY_VISION_ONLY:
         raise UnsafeToClean("a Dolby Vision video without a standard HDR base layer: its colours cannot be "
@@ -125,7 +122,7 @@ def _video_facts(stream, movie: Movie, seconds: float, options: Options, path: P
     rotation = _rotation(track, path)
     multiview = track is not None and _has_second_view(movie, track)
     return {"width": width, "height": height, "rotation": rotation, "frames": frames,
-            "video_codec": context.name, "hdr": HDR_TRANSFERS.get(int(context.color_trc or 0), ""),
+            "hdr": HDR_TRANSFERS.get(int(context.color_trc or 0), ""),
             "copyable": context.name in COPYABLE_VIDEO and not multiview}
 
 
