@@ -22,23 +22,21 @@ def clean_video(source: Source, dst: Path, options: Options):
     from ..pipeline import Result
 
     found = probe(source, options)
-    metadata = what_it_gives_away(found, options)
-    faces = FaceTimeline(found, detection_options(options)[1]) if options.faces and found.video is not None else None
+    metadata = what_it_gives_away(found)
     written: list[Written] = []
 
     def check(path: Path) -> None:
         size = (found.width, found.height) if found.video is not None else None
         verify_copy(path, Expected(written[0].frames, size, found.rotation, found.audio is not None))
 
-    detection = None
-    if faces is not None and share() > 1:
+    faces = detection = None
+    if options.faces and found.video is not None and share() > 1:
         # a second core: the writing pass follows the detection pass instead of waiting for it
+        faces = FaceTimeline(found, detection_options(options)[1])
         detection = threading.Thread(target=detect_faces, args=(source, found, options, faces), daemon=True)
         detection.start()
-    elif faces is not None:
-        detect_faces(source, found, options, faces)
-        if faces.error is not None:
-            raise faces.error
+    elif options.faces and found.video is not None:
+        faces = find_faces(source, found, options)
     try:
         write_atomically(dst, lambda handle: written.append(write_copy(source, handle, found, faces, options)),
                          check, overwrite=options.overwrite)
@@ -54,14 +52,14 @@ def scan_video(source: Source, options: Options):
     from ..pipeline import Report
 
     found = probe(source, options)
-    metadata = what_it_gives_away(found, options)
+    metadata = what_it_gives_away(found)
     faces = find_faces(source, found, options) if options.faces and found.video is not None else None
     width, height = found.displayed
     return Report(source.path, _container_name(found), width, height, faces.spans() if faces else [], metadata,
                   seconds=round(found.seconds, 3))
 
 
-def what_it_gives_away(found: Probe, options: Options) -> Metadata:
+def what_it_gives_away(found: Probe) -> Metadata:
     metadata = read_tags(found.movie, found.video_track, found.audio_track)
     if found.audio_track is not None and found.audio is None and "sound" not in metadata.kinds:
         metadata.kinds.append("sound")  # --no-audio: the voices go too
