@@ -144,16 +144,17 @@ class _PictureEncode:
                 # made once the encoder is open, so it sees the encoder's parameters; the
                 # stream's own (the parameter sets in the sample description) stay the encoder's
                 self.filter = av.bitstream.BitStreamFilterContext(self.filter_description, self.stream)
-            for filtered in (self.filter.filter(packet) if self.filter else [packet]):
-                filtered.stream = self.stream
-                self.output.mux(filtered)
+            self._send(self.filter.filter(packet) if self.filter else [packet])
+
+    def _send(self, packets) -> None:
+        for packet in packets:
+            packet.stream = self.stream
+            self.output.mux(packet)
 
     def finish(self) -> None:
         self._mux(self.stream.encode(None))
         if self.filter is not None:
-            for filtered in self.filter.filter(None):
-                filtered.stream = self.stream
-                self.output.mux(filtered)
+            self._send(self.filter.filter(None))
 
 
 class _SoundEncode:
