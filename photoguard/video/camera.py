@@ -29,34 +29,36 @@ class CameraTracker:
 
     def __init__(self) -> None:
         self._previous: np.ndarray | None = None
-        self._scale = 1.0
 
     def step(self, rgb: np.ndarray) -> tuple[float, float, float]:
         import cv2
 
         height, width = rgb.shape[:2]
-        self._scale = min(1.0, SIDE / max(width, height, 1))
-        small = cv2.resize(rgb, (max(1, round(width * self._scale)), max(1, round(height * self._scale))),
+        scale = min(1.0, SIDE / max(width, height, 1))
+        small = cv2.resize(rgb, (max(1, round(width * scale)), max(1, round(height * scale))),
                            interpolation=cv2.INTER_AREA)
         grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY) if small.ndim == 3 else small
         previous, self._previous = self._previous, grey
         if previous is None or previous.shape != grey.shape:
             return 1.0, 0.0, 0.0
-        return self._between(cv2, previous, grey)
+        zoom, dx, dy = _motion(cv2, previous, grey)
+        return zoom, dx / scale, dy / scale
 
-    def _between(self, cv2, previous: np.ndarray, grey: np.ndarray) -> tuple[float, float, float]:
-        corners = cv2.goodFeaturesToTrack(previous, CORNERS, 0.01, 6)
-        if corners is None or len(corners) < MIN_CORNERS:
-            return 1.0, 0.0, 0.0
-        moved, status, _ = cv2.calcOpticalFlowPyrLK(previous, grey, corners, None, winSize=(21, 21), maxLevel=3)
-        kept = status.ravel() == 1
-        if kept.sum() < MIN_CORNERS:
-            return 1.0, 0.0, 0.0
-        fit, inliers = cv2.estimateAffinePartial2D(corners[kept], moved[kept], method=cv2.RANSAC,
-                                                   ransacReprojThreshold=1.5)
-        if fit is None or inliers is None or inliers.sum() < MIN_CORNERS:
-            return 1.0, 0.0, 0.0
-        zoom = float(np.hypot(fit[0, 0], fit[1, 0]))
-        if not 1 / MOST_ZOOM <= zoom <= MOST_ZOOM:
-            return 1.0, 0.0, 0.0
-        return zoom, float(fit[0, 2]) / self._scale, float(fit[1, 2]) / self._scale
+
+def _motion(cv2, previous: np.ndarray, grey: np.ndarray) -> tuple[float, float, float]:
+    """(zoom, dx, dy) from ``previous`` to ``grey``, in their pixels."""
+    corners = cv2.goodFeaturesToTrack(previous, CORNERS, 0.01, 6)
+    if corners is None or len(corners) < MIN_CORNERS:
+        return 1.0, 0.0, 0.0
+    moved, status, _ = cv2.calcOpticalFlowPyrLK(previous, grey, corners, None, winSize=(21, 21), maxLevel=3)
+    kept = status.ravel() == 1
+    if kept.sum() < MIN_CORNERS:
+        return 1.0, 0.0, 0.0
+    fit, inliers = cv2.estimateAffinePartial2D(corners[kept], moved[kept], method=cv2.RANSAC,
+                                               ransacReprojThreshold=1.5)
+    if fit is None or inliers is None or inliers.sum() < MIN_CORNERS:
+        return 1.0, 0.0, 0.0
+    zoom = float(np.hypot(fit[0, 0], fit[1, 0]))
+    if not 1 / MOST_ZOOM <= zoom <= MOST_ZOOM:
+        return 1.0, 0.0, 0.0
+    return zoom, float(fit[0, 2]), float(fit[1, 2])
