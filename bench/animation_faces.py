@@ -33,9 +33,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from photoguard import Options, clean_file, frames, pipeline, tracks
-from photoguard.detect.base import Face
-from photoguard.obscure import mask_box
+from photoguard import Options, clean_file, frames, pipeline
+from photoguard.parts import tracks
+from photoguard.parts.detect.base import Face
+from photoguard.parts.obscure import mask_box
 
 MIN_HEIGHT = 10
 #: share of a face box that the obscuring ellipses must cover for the face to count as hidden

@@ -28,8 +28,8 @@ from PIL import Image
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from photoguard.detect import centerface  # noqa: E402
-from photoguard.detect.verify import BlazeFaceVerifier  # noqa: E402
+from photoguard.parts.detect import centerface  # noqa: E402
+from photoguard.parts.detect.verify import BlazeFaceVerifier  # noqa: E402
 
 DEFAULT_FACE_EVAL = REPO.parent / "shared" / "tools" / "face_eval.py"
 THRESHOLDS = (0.22, 0.23, 0.24, 0.25, 0.26, 0.27)

@@ -35,10 +35,10 @@ from PIL import Image
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from photoguard.detect import make_detector  # noqa: E402
-from photoguard.detect import centerface  # noqa: E402
-from photoguard.detect.centerface import CenterFaceDetector  # noqa: E402
-from photoguard.detect.passes import ThoroughDetector  # noqa: E402
+from photoguard.parts.detect import make_detector  # noqa: E402
+from photoguard.parts.detect import centerface  # noqa: E402
+from photoguard.parts.detect.centerface import CenterFaceDetector  # noqa: E402
+from photoguard.parts.detect.passes import ThoroughDetector  # noqa: E402
 
 DEFAULT_FACE_EVAL = REPO.parent / "shared" / "tools" / "face_eval.py"
 

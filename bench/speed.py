@@ -213,7 +213,7 @@ def engine_rows(models: list[Path], runs: int) -> None:
     thread): the shipped float model first, then e.g. tools/quantize_centerface.py's int8."""
     import hashlib
 
-    from photoguard.detect import centerface, runtime
+    from photoguard.parts.detect import centerface, runtime
 
     files = [centerface.MODEL_PATH, *models]
     sessions = [runtime.session(path, hashlib.sha256(path.read_bytes()).hexdigest()) for path in files]

@@ -7,7 +7,7 @@ face per frame, in displayed pixels). Every frame of every clip is decoded, redu
 long side is each of ``--sides`` (as photoguard.video.faces does), turned upright and given
 to the default detector; the detections are cached (``--cache``), so later runs only
 re-score. Then, for each side and each sampling step, the detections of the sampled frames
-go through photoguard.tracks as the product does, and each ground-truth face (10 px or taller)
+go through photoguard.parts.tracks as the product does, and each ground-truth face (10 px or taller)
 counts as covered in a frame when the inner 75 % of its box lies inside the fully obscured
 part of one mask ellipse (mask scale 1.4, the ellipse less its feathered rim). This is a
 geometric stand-in for ../shared/tools/video_face_eval.py, which judges the pixels of real
@@ -97,7 +97,7 @@ def camera_steps(steps: list, every: int) -> dict:
 
 
 def covered(gt_box, faces) -> bool:
-    from photoguard.obscure import FEATHER
+    from photoguard.parts.obscure import FEATHER
 
     x, y, w, h = gt_box
     inner = (x + w * SHRINK, y + h * SHRINK, x + w * (1 - SHRINK), y + h * (1 - SHRINK))
@@ -115,7 +115,7 @@ def covered(gt_box, faces) -> bool:
 def timeline(truth: dict, per_frame_found: list, every: int, steps: list | None = None):
     """The product's FaceTimeline of a clip (30 fps), fed the cached detections of the frames
     a step of ``every`` looks at (and the camera's motion between them, when cached)."""
-    from photoguard.detect.base import Face
+    from photoguard.parts.detect.base import Face
     from photoguard.video import faces as face_pass
     from photoguard.video.probe import Probe
 

@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import Callable, Iterator
 
-from . import atomic
+from .parts import atomic
 from .errors import OutputError, OutputExists, PhotoguardError, TimeBudgetExceeded
 from .options import Options
 from .pipeline import Report, Result, clean_file, scan_file
@@ -174,7 +174,7 @@ def use_cores(cores: int) -> None:
     if cores != _cores_set:
         import cv2
 
-        from .detect import runtime
+        from .parts.detect import runtime
 
         cv2.setNumThreads(cores)
         runtime.use_threads(cores)

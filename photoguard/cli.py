@@ -221,7 +221,7 @@ def review(paths, output, mode, mask_scale, regions, show_paths, **common):
 def _regions(path: Path | None):
     if path is None:
         return None
-    from . import regions
+    from .parts import regions
 
     return regions.load(path)
 
@@ -262,7 +262,7 @@ def _options(common: dict, **specific) -> Options:
                       faces=not common["no_faces"], max_pixels=common["max_pixels"],
                       max_duration=common["max_duration"], max_seconds=common["max_seconds"], **specific)
     if options.faces:
-        from .detect import check_engine
+        from .parts.detect import check_engine
 
         check_engine(options.detector)
     return options

@@ -76,7 +76,7 @@ def prepare(client, function, options: Options):
 
 def _ready(options: Options) -> None:
     from . import batch, pipeline
-    from .detect import check_engine
+    from .parts.detect import check_engine
 
     if options.faces:
         check_engine(options.detector)

@@ -9,14 +9,15 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from . import frames, picture, regions
-from .detect.base import Face
+from . import frames
+from .parts import picture, regions
+from .parts.detect.base import Face
 from .errors import DecodeError, InputError, OutputExists, UnsupportedFormat, VerificationError
-from .atomic import write_atomically
-from .formats import (BY_NAME, SNIFF_BYTES, Container, EncodeHints, FormatHandler, Timing, jpeg_lossless,
-                      png_lossless, sniff)
-from .metadata import Metadata, harmless_info, read_metadata
-from .obscure import obscure_in_place
+from .parts.atomic import write_atomically
+from .parts.formats import (BY_NAME, SNIFF_BYTES, Container, EncodeHints, FormatHandler, Timing, jpeg_lossless,
+                            png_lossless, sniff)
+from .parts.metadata import Metadata, harmless_info, read_metadata
+from .parts.obscure import obscure_in_place
 from .options import Options
 from .state import Entry
 from .walk import output_format
@@ -86,7 +87,7 @@ _detectors: dict = {}
 
 def get_detector(options: Options):
     """The detector for these options, built once per process rather than once per photo."""
-    from .detect import make_detector
+    from .parts.detect import make_detector
 
     key = (options.detector, options.threshold, options.thorough)
     if key not in _detectors:
@@ -96,7 +97,7 @@ def get_detector(options: Options):
 
 def find_faces(data: bytes, src: Path, options: Options, displayed: tuple[int, int]) -> list[Face]:
     """Faces in displayed (orientation-applied) pixel coordinates of the full image."""
-    from .detect import release_memory
+    from .parts.detect import release_memory
 
     reduced = picture.for_detection(data, src, options.max_pixels, DETECTION_MIN_SIDE)
     faces = get_detector(options).detect(np.asarray(reduced))

@@ -15,7 +15,7 @@ import threading
 import time
 from typing import Callable, Iterator
 
-from . import atomic
+from .parts import atomic
 from .workers import Died, Failed, Overran
 
 #: files submitted ahead of the free workers, so that none waits for its next file

@@ -21,10 +21,11 @@ from urllib.parse import quote
 
 from PIL import Image, ImageOps
 
-from . import atomic, batch, picture, pipeline, regions
-from .detect.base import Face, iou
+from .parts import atomic, picture, regions
+from . import batch, pipeline
+from .parts.detect.base import Face, iou
 from .errors import OutputError, UsageError
-from .metadata import KIND_WORDS, read_metadata
+from .parts.metadata import KIND_WORDS, read_metadata
 from .options import Options
 from .walk import Job, default_output_root
 
@@ -138,7 +139,7 @@ def _preview(job: Job, options: Options) -> Preview:
     if faces:
         import numpy as np
 
-        from .obscure import obscure
+        from .parts.obscure import obscure
 
         fx, fy = shown.width / displayed[0], shown.height / displayed[1]
         scaled = [face.scaled(fx, fy) for face in faces]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .errors import UsageError
 from .state import Entry
-from .formats import BY_NAME, IMAGE_SUFFIXES, SNIFF_BYTES, sniff
+from .parts.formats import BY_NAME, IMAGE_SUFFIXES, SNIFF_BYTES, sniff
 
 OUTPUT_SUFFIX = "-safe"
 

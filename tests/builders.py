@@ -10,7 +10,7 @@ import numpy as np
 import piexif
 from PIL import Image, PngImagePlugin
 
-from photoguard import icc
+from photoguard.parts import icc
 
 PLANTED = b"PLANTED"
 XMP = (b'<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">'
@@ -254,7 +254,7 @@ def _box(kind: bytes, payload: bytes, version: int | None = None) -> bytes:
 def heic_with_depth_map() -> bytes:
     """A HEIF file whose second picture is the primary's depth map: an ``auxl`` reference and an
     ``auxC`` property added to what pillow-heif writes for two pictures (items 1 and 2)."""
-    from photoguard.isobmff import children as walk
+    from photoguard.parts.isobmff import children as walk
 
     data = heic_burst(2, primary=0, exif=False)
     ftyp, meta, *_ = walk(data, 0, len(data))

@@ -14,7 +14,7 @@ from PIL import Image
 
 from photoguard import batch, pipeline
 from photoguard.workers import InProcess
-from photoguard.detect.base import Face
+from photoguard.parts.detect.base import Face
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "sample_images"

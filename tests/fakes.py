@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from photoguard.detect.base import Face
+from photoguard.parts.detect.base import Face
 
 #: photos of this size get stuck in the worker that cleans them
 STUCK_SIZE = (330, 250)

@@ -245,7 +245,7 @@ def test_rename_gives_neutral_names_mapped_in_json(tmp_path, fake_detector):
 
 @pytest.mark.parametrize("command", ["clean", "scan", "review"])
 def test_a_damaged_model_stops_the_run_before_any_work(tmp_path, monkeypatch, command):
-    from photoguard.detect import centerface
+    from photoguard.parts.detect import centerface
 
     monkeypatch.setattr(centerface, "MODEL_SHA256", "0" * 64)
     folder = photo_folder(tmp_path)

@@ -14,8 +14,9 @@ import pytest
 from PIL import Image, ImageCms, ImageFilter
 
 import builders
-from photoguard import icc, pipeline
-from photoguard.detect.base import Face
+from photoguard.parts import icc
+from photoguard import pipeline
+from photoguard.parts.detect.base import Face
 from photoguard.options import Options
 
 SRGB = ImageCms.createProfile("sRGB")

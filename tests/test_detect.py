@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from photoguard.detect import check_engine, make_detector
-from photoguard.detect import centerface, runtime, verify
-from photoguard.detect.base import Face
-from photoguard.detect.model_file import checked_model
-from photoguard.detect.nms import nms_faces, nms_indices
-from photoguard.detect.passes import unrotate
+from photoguard.parts.detect import check_engine, make_detector
+from photoguard.parts.detect import centerface, runtime, verify
+from photoguard.parts.detect.base import Face
+from photoguard.parts.detect.model_file import checked_model
+from photoguard.parts.detect.nms import nms_faces, nms_indices
+from photoguard.parts.detect.passes import unrotate
 from photoguard.errors import ModelError
 
 DATA = Path(__file__).parent / "data"
@@ -187,7 +187,7 @@ def test_detection_on_a_12mp_photo_stays_within_memory():
 
     code = (
         "import re, numpy as np\n"
-        "from photoguard.detect import make_detector\n"
+        "from photoguard.parts.detect import make_detector\n"
         "rng = np.random.default_rng(1)\n"
         "image = rng.integers(0, 255, (3024, 4032, 3), np.uint8)\n"
         "make_detector('centerface').detect(image)\n"
@@ -203,7 +203,7 @@ def test_detection_on_a_12mp_photo_stays_within_memory():
 def test_release_memory_gives_detection_memory_back():
     import re
 
-    from photoguard.detect import release_memory
+    from photoguard.parts.detect import release_memory
 
     def rss() -> int:
         return int(re.search(r"VmRSS:\s+(\d+) kB", Path("/proc/self/status").read_text()).group(1)) // 1024

@@ -14,13 +14,13 @@ from PIL import Image
 
 import builders
 from conftest import psnr
-from photoguard import icc
+from photoguard.parts import icc
 from photoguard.errors import VerificationError
-from photoguard.formats import BY_NAME, sniff
-from photoguard.formats.jpeg import EXIF_ORIENTATION, ICC_CLEAN, JpegHandler, walk
-from photoguard.formats.jpeg_lossless import strip
+from photoguard.parts.formats import BY_NAME, sniff
+from photoguard.parts.formats.jpeg import EXIF_ORIENTATION, ICC_CLEAN, JpegHandler, walk
+from photoguard.parts.formats.jpeg_lossless import strip
 from photoguard.options import Options
-from photoguard.picture import register_heif
+from photoguard.parts.picture import register_heif
 from photoguard.pipeline import clean_file, verify_copy
 
 NO_FACES = Options(faces=False)
@@ -163,7 +163,7 @@ def test_jpeg_walk_tolerates_stray_bytes_and_corrupt_scan_bytes():
 @pytest.mark.parametrize("turn", [1, 6])
 def test_faces_force_a_reencode_with_the_source_tables(tmp_path, monkeypatch, turn):
     from photoguard import pipeline
-    from photoguard.detect.base import Face
+    from photoguard.parts.detect.base import Face
 
     monkeypatch.setattr(pipeline, "find_faces", lambda *args: [Face((2, 2, 10, 10), 0.9)])
     from PIL import ImageFilter, ImageOps
@@ -210,7 +210,7 @@ def test_jpeg_image_data_ends_at_the_first_real_marker():
     data; FF followed by any other byte from C0 to FE ends it."""
     import random
 
-    from photoguard.formats.jpeg import _entropy_end
+    from photoguard.parts.formats.jpeg import _entropy_end
 
     def spelt_out(data, pos):
         for i in range(pos, len(data) - 1):

@@ -14,10 +14,10 @@ from PIL import Image
 import builders
 from photoguard import Options, clean_file, frames, pipeline, scan_file
 from photoguard.cli import cli
-from photoguard.detect.base import Face
+from photoguard.parts.detect.base import Face
 from photoguard.errors import ImageTooLarge, VerificationError
-from photoguard.formats import BY_NAME, Container, Timing, sniff
-from photoguard.picture import register_heif
+from photoguard.parts.formats import BY_NAME, Container, Timing, sniff
+from photoguard.parts.picture import register_heif
 
 ANIMATIONS = ("gif", "webp", "png")
 NO_FACES = Options(faces=False)

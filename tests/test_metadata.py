@@ -8,9 +8,9 @@ import pytest
 from PIL import Image
 
 import builders
-from photoguard.formats import sniff
-from photoguard.metadata import harmless_info, read_metadata
-from photoguard.picture import register_heif
+from photoguard.parts.formats import sniff
+from photoguard.parts.metadata import harmless_info, read_metadata
+from photoguard.parts.picture import register_heif
 
 
 def metadata(data: bytes):
@@ -74,8 +74,8 @@ def test_a_clean_copy_gives_nothing_away(tmp_path):
 
 
 def test_harmless_info_is_only_orientation_and_clean_profiles():
-    from photoguard import icc
-    from photoguard.formats.jpeg import orientation_exif
+    from photoguard.parts import icc
+    from photoguard.parts.formats.jpeg import orientation_exif
 
     assert harmless_info({"exif": orientation_exif(6)}) == {"exif"}
     assert harmless_info({"exif": builders.exif_bytes()}) == set()

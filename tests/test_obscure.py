@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from photoguard.detect.base import Face
-from photoguard.obscure import PIXELATE_BLOCK_FRACTION, mask_box, obscure, obscure_in_place
+from photoguard.parts.detect.base import Face
+from photoguard.parts.obscure import PIXELATE_BLOCK_FRACTION, mask_box, obscure, obscure_in_place
 from conftest import photo_pixels
 
 MODES = ["blur", "pixelate", "fill"]

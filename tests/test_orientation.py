@@ -10,9 +10,9 @@ from PIL import Image, ImageCms, ImageOps
 
 import builders
 from photoguard import pipeline
-from photoguard.detect.base import Face
+from photoguard.parts.detect.base import Face
 from photoguard.options import Options
-from photoguard.picture import register_heif
+from photoguard.parts.picture import register_heif
 
 ORIENTATIONS = range(1, 9)
 BUILD = {"jpeg": builders.jpeg, "webp": builders.webp, "tiff": builders.tiff, "heic": builders.heic}

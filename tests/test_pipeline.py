@@ -8,7 +8,7 @@ from PIL import Image, ImageOps
 
 from photoguard import Options, clean_file, scan_file
 from photoguard.errors import DecodeError, OutputExists, UnsupportedFormat, VerificationError
-from photoguard.formats import BY_NAME
+from photoguard.parts.formats import BY_NAME
 from photoguard.batch import clean_job
 from photoguard.walk import Job
 from conftest import SAMPLES, exiftool_tags, photo_pixels, psnr, sha256, write_leaky_jpeg

@@ -15,10 +15,10 @@ from PIL import Image, ImageOps
 import builders
 from builders import png_chunk
 from conftest import exiftool_tags
-from photoguard import icc
+from photoguard.parts import icc
 from photoguard.errors import VerificationError
-from photoguard.formats import BY_NAME
-from photoguard.formats.png_lossless import strip
+from photoguard.parts.formats import BY_NAME
+from photoguard.parts.formats.png_lossless import strip
 from photoguard.options import Options
 from photoguard.pipeline import clean_file, verify_copy
 

@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from photoguard import regions
+from photoguard.parts import regions
 from photoguard.cli import cli
-from photoguard.detect.base import Face
+from photoguard.parts.detect.base import Face
 from photoguard.errors import UsageError
 from conftest import photo_pixels, sha256, write_leaky_jpeg
 

@@ -84,7 +84,7 @@ def test_the_page_holds_no_paths_no_metadata_values_and_no_live_markup(samples, 
 
 def test_flagged_photos_come_first(tmp_path, monkeypatch):
     from photoguard import pipeline
-    from photoguard.detect.base import Face
+    from photoguard.parts.detect.base import Face
 
     class Detector:
         def detect(self, rgb):  # a face in wide photos only, a doubtful one in tall photos

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from photoguard.detect.base import Face
-from photoguard.tracks import EXTRA_REACH, CameraPath, faces_by_frame, sampled_frames, settled_after, spans
+from photoguard.parts.detect.base import Face
+from photoguard.parts.tracks import EXTRA_REACH, CameraPath, faces_by_frame, sampled_frames, settled_after, spans
 
 
 def covers(outer, inner) -> bool:

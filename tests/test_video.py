@@ -268,7 +268,7 @@ def test_messages_are_found_in_hevc_sample_descriptions_and_av1_samples(tmp_path
 
 def test_a_damaged_tag_list_says_there_is_metadata_and_fails_nothing():
     from photoguard.video import tags
-    from photoguard.isobmff import children
+    from photoguard.parts.isobmff import children
 
     def box(kind: bytes, body: bytes) -> bytes:
         return struct.pack(">I", 8 + len(body)) + kind + body
@@ -554,7 +554,7 @@ def test_the_command_line_cleans_and_scans_videos_beside_photos(tmp_path, marker
     (b"\0\0\0\x08wide\0\0\x12\x34mdat", "video"),
 ])
 def test_videos_and_heif_photos_are_told_apart_by_the_major_brand(head, kind):
-    from photoguard.formats import sniff
+    from photoguard.parts.formats import sniff
 
     handler = sniff(head.ljust(32, b"\0"))
     assert (handler.name if handler else None) == kind

@@ -132,7 +132,7 @@ class MarkerDetector:
     name = "marker"
 
     def detect(self, rgb: np.ndarray):
-        from photoguard.detect.base import Face
+        from photoguard.parts.detect.base import Face
 
         red, green, blue = (rgb[..., i].astype(int) for i in range(3))
         ys, xs = np.nonzero((red > 60) & (blue > 60) & (green < 50))

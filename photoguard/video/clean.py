@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from ..atomic import write_atomically
-from ..metadata import Metadata
+from ..parts.atomic import write_atomically
+from ..parts.metadata import Metadata
 from ..options import Options
 from .faces import FaceTimeline, detect_faces, detection_options, find_faces
 from .probe import Probe, probe

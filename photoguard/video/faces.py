@@ -17,8 +17,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, replace
 
-from .. import tracks
-from ..detect.base import Face
+from ..parts import tracks
+from ..parts.detect.base import Face
 from ..errors import VideoDecodeError, reason
 from ..options import Options
 from .camera import CameraTracker
@@ -118,7 +118,7 @@ def detection_options(options: Options) -> tuple[Options, float]:
     twice (0: never). A threshold the user chose is used as it is."""
     if options.threshold is not None or options.detector != "centerface":
         return options, 0.0
-    from ..detect.centerface import DEFAULT_THRESHOLD
+    from ..parts.detect.centerface import DEFAULT_THRESHOLD
 
     return replace(options, threshold=CENTERFACE_VIDEO_THRESHOLD), DEFAULT_THRESHOLD
 

@@ -156,7 +156,7 @@ def _rotation(track: Track | None, path: Path) -> int:
 
 def _has_second_view(movie: Movie, track: Track) -> bool:
     """An MV-HEVC (stereo, 'spatial') video: its sample description has a layered config."""
-    from ..isobmff import children, path as box_path
+    from ..parts.isobmff import children, path as box_path
 
     data = movie.moov_data
     stsd = box_path(data, track.box, "mdia", "minf", "stbl", "stsd")

@@ -16,7 +16,7 @@ from typing import BinaryIO
 
 from ..errors import VideoDecodeError, reason
 from ..options import Options
-from ..isobmff import Box, children, full_box, read_box, top_level
+from ..parts.isobmff import Box, children, full_box, read_box, top_level
 from .encoder import add_audio_stream, add_video_stream
 from .faces import FaceTimeline
 from .geometry import to_stored

@@ -6,7 +6,7 @@ import hashlib
 from functools import lru_cache
 from pathlib import Path
 
-from ..errors import ModelError
+from ...errors import ModelError
 
 MODELS = Path(__file__).with_name("models")
 

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Callable, NamedTuple
 
-from .errors import OutputError, OutputExists
+from ..errors import OutputError, OutputExists
 
 TEMP_PREFIX = ".photoguard-"
 TEMP_SUFFIX = ".tmp"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PIL import Image, ImageCms
 
-from .errors import DecodeError, ImageTooLarge, UnsafeToClean, reason
+from ..errors import DecodeError, ImageTooLarge, UnsafeToClean, reason
 
 # photoguard checks the declared size against its own --max-pixels budget instead
 Image.MAX_IMAGE_PIXELS = None

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .detect.base import Face, iou
-from .errors import UsageError
+from ..errors import UsageError
 
 FORMAT_NAME = "regions"
 VERSION = 1

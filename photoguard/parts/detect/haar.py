@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ModelError
+from ...errors import ModelError
 from .base import Face
 from .model_file import engine_error
 from .nms import nms_indices
