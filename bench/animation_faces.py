@@ -33,7 +33,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from photoguard import Options, clean_file, frames, pipeline
+from photoguard import Options, clean_file, pipeline
+from photoguard.media import frames
 from photoguard.parts import tracks
 from photoguard.parts.detect.base import Face
 from photoguard.parts.obscure import mask_box

@@ -4,7 +4,7 @@
 
 FACES_DIR is a folder like ../shared/video-faces-dev (clips/*.mp4 and gt.json with a box per
 face per frame, in displayed pixels). Every frame of every clip is decoded, reduced so its
-long side is each of ``--sides`` (as photoguard.video.faces does), turned upright and given
+long side is each of ``--sides`` (as photoguard.media.video.faces does), turned upright and given
 to the default detector; the detections are cached (``--cache``), so later runs only
 re-score. Then, for each side and each sampling step, the detections of the sampled frames
 go through photoguard.parts.tracks as the product does, and each ground-truth face (10 px or taller)
@@ -44,7 +44,7 @@ SHRINK = 0.125
 def upright_reduced(frame, side: int) -> tuple[np.ndarray, float]:
     """A frame reduced so its long side is ``side``, turned upright, and the factor from its
     pixels to displayed ones."""
-    from photoguard.video.faces import reduced_size
+    from photoguard.media.video.faces import reduced_size
 
     small = reduced_size(frame.width, frame.height, side)
     pixels = frame.reformat(*small, format="rgb24", interpolation="AREA").to_ndarray()
@@ -55,8 +55,8 @@ def upright_reduced(frame, side: int) -> tuple[np.ndarray, float]:
 def camera_clip(path: Path) -> list:
     """How the picture moved from each frame to the next ((zoom, dx, dy) in displayed pixels),
     as the product's CameraTracker sees it on the frames faces are looked for on."""
-    from photoguard.video.camera import CameraTracker
-    from photoguard.video.faces import DETECT_SIDE
+    from photoguard.media.video.camera import CameraTracker
+    from photoguard.media.video.faces import DETECT_SIDE
 
     camera, steps = CameraTracker(), []
     with av.open(str(path)) as container:
@@ -116,8 +116,8 @@ def timeline(truth: dict, per_frame_found: list, every: int, steps: list | None 
     """The product's FaceTimeline of a clip (30 fps), fed the cached detections of the frames
     a step of ``every`` looks at (and the camera's motion between them, when cached)."""
     from photoguard.parts.detect.base import Face
-    from photoguard.video import faces as face_pass
-    from photoguard.video.probe import Probe
+    from photoguard.media.video import faces as face_pass
+    from photoguard.media.video.probe import Probe
 
     count = len(per_frame_found)
     turned = truth["rotation"] % 180
@@ -188,7 +188,7 @@ def main() -> None:
     parser.add_argument("--every", default="1,2,3,4,6")
     parser.add_argument("--cache", type=Path, default=Path("video_faces_cache.json"))
     parser.add_argument("--detect-only", action="store_true",
-                        help="only fill the cache (this part needs no photoguard.video: another "
+                        help="only fill the cache (this part needs no photoguard.media.video: another "
                              "engine's checkout can fill it)")
     parser.add_argument("--score-only", action="store_true", help="only score what the cache holds")
     parser.add_argument("--grow", default=None, metavar="W,H[,UP_TO]",
@@ -200,7 +200,7 @@ def main() -> None:
                         help="tracks whose detections all score below this need two of them "
                              "(default: the product's rule for the default detector)")
     parser.add_argument("--hold", default=None, metavar="MISSES,SECONDS[,OWN_WAY]",
-                        help="photoguard.video.faces MAX_MISSES, HOLD_SECONDS (and OWN_WAY_SECONDS) to try "
+                        help="photoguard.media.video.faces MAX_MISSES, HOLD_SECONDS (and OWN_WAY_SECONDS) to try "
                              "instead of the product's")
     parser.add_argument("--still-camera", action="store_true",
                         help="do not carry faces along with the camera's motion (as before it was followed)")
@@ -210,7 +210,7 @@ def main() -> None:
     sides = [int(s) for s in args.sides.split(",")]
     global CONFIRM_BELOW, CAMERA
     CAMERA = not args.still_camera
-    from photoguard.video import faces as face_pass
+    from photoguard.media.video import faces as face_pass
 
     CONFIRM_BELOW = face_pass.detection_options(Options())[1] if args.confirm_below is None else args.confirm_below
     if args.hold:
@@ -218,7 +218,7 @@ def main() -> None:
         face_pass.MAX_MISSES, face_pass.HOLD_SECONDS = int(misses), float(seconds)
         face_pass.OWN_WAY_SECONDS = float(own_way[0]) if own_way else face_pass.OWN_WAY_SECONDS
     if args.grow:
-        from photoguard.video import faces as face_pass
+        from photoguard.media.video import faces as face_pass
 
         values = [float(v) for v in args.grow.split(",")]
         face_pass.GROW_WIDTH, face_pass.GROW_HEIGHT = values[:2]
@@ -261,9 +261,9 @@ def main() -> None:
 
 
 def write_copies(faces_dir: Path, truth: dict, cache: dict, side: int, every: int, out: Path) -> None:
-    from photoguard.video.probe import probe
-    from photoguard.video.rewrite import write_copy
-    from photoguard.video.source import Source
+    from photoguard.media.video.probe import probe
+    from photoguard.media.video.rewrite import write_copy
+    from photoguard.media.video.source import Source
 
     out.mkdir(parents=True, exist_ok=True)
     for name in sorted(truth):

@@ -23,7 +23,7 @@ import numpy as np
 
 from photoguard import pipeline
 from photoguard.options import Options
-from photoguard.video import encoder
+from photoguard.media.video import encoder
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".3gp"}
 

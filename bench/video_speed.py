@@ -30,9 +30,9 @@ import av
 PHOTOGUARD = [sys.executable, "-m", "photoguard"]
 FLOOR = """
 import sys, av
-from photoguard.video import encoder
-from photoguard.video.probe import probe
-from photoguard.video.source import Source
+from photoguard.media.video import encoder
+from photoguard.media.video.probe import probe
+from photoguard.media.video.source import Source
 from photoguard.options import Options
 found = probe(Source(__import__("pathlib").Path(sys.argv[1])), Options())
 with av.open(sys.argv[1]) as source, av.open(sys.argv[2], "w") as output:

@@ -116,7 +116,7 @@ def _with_history(job: Job, state: OutputState, options: Options) -> Job:
 
 
 def motion_clip(dst: Path) -> Path:
-    from .video.motion import clip_path
+    from .media.video.motion import clip_path
 
     return clip_path(dst)
 
@@ -191,7 +191,7 @@ def budget_seconds(job: Job, options: Options) -> float:
     proportion to its length (up to --max-duration, beyond which it is refused anyway)."""
     if options.max_seconds <= 0 or job.format != "video":
         return options.max_seconds
-    from .video import duration_seconds
+    from .media.video import duration_seconds
 
     try:
         length = min(duration_seconds(job.src), options.max_duration)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from . import frames
+from .media import frames
 from .parts import picture, regions
 from .parts.detect.base import Face
 from .errors import DecodeError, InputError, OutputExists, UnsupportedFormat, VerificationError
@@ -119,7 +119,7 @@ def is_video(path: Path) -> bool:
 def scan_file(path: Path | str, options: Options = Options()) -> Report:
     path = Path(path)
     if is_video(path):
-        from .video import Source, scan_video
+        from .media.video import Source, scan_video
 
         return scan_video(Source(path), options)
     data, handler = read_input(path)
@@ -142,11 +142,11 @@ def clean_file(src: Path | str, dst: Path | str, options: Options = Options()) -
     if dst.exists() and not options.overwrite:
         raise OutputExists(f"{dst} already exists", dst)
     if is_video(src):
-        from .video import Source, clean_video
+        from .media.video import Source, clean_video
 
         return clean_video(Source(src), dst, options)
     if options.keep_motion:
-        from .video.motion import clean_with_clip
+        from .media.video.motion import clean_with_clip
 
         return clean_with_clip(src, dst, options)
     data, handler = read_input(src)

@@ -93,7 +93,7 @@ def clean_and_preview(job: Job, options: Options) -> pipeline.Result:
     written = atomic.written_path(result.output)  # in a batch, the copy is not in place yet
     try:
         if pipeline.is_video(written):
-            from .video import Source, duration_seconds
+            from .media.video import Source, duration_seconds
 
             reviewed.photo = _video_card(Source(written), result.input, result.removed, result.faces,
                                          duration_seconds(written))
@@ -122,7 +122,7 @@ def preview_job(job: Job, options: Options) -> Preview | pipeline.Result:
 
 def _preview(job: Job, options: Options) -> Preview:
     if pipeline.is_video(job.src):
-        from .video import Source, scan_video
+        from .media.video import Source, scan_video
 
         report = scan_video(Source(job.src), options)
         photo = _video_card(Source(job.src), job.src, report.metadata.kinds, report.faces, report.seconds or 0.0,
@@ -152,7 +152,7 @@ def _video_card(frames_from, original: Path, removed: list[str], spans: list, se
                 obscure: Options | None = None) -> Photo:
     """A video's card: a few of its frames side by side, the faces outlined in each."""
     from .state import file_sha256
-    from .video.preview import contact_sheet
+    from .media.video.preview import contact_sheet
 
     sheet, outlined, times = contact_sheet(frames_from, seconds, spans, obscure)
     photo = _photo(file_sha256(original), sheet.size, outlined, removed, sheet, large=True)

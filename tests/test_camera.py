@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from photoguard.video.camera import CameraTracker
+from photoguard.media.video.camera import CameraTracker
 
 
 def scene(width: int = 1600, height: int = 900) -> np.ndarray:

@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from PIL import Image
 
 import builders
-from photoguard import Options, clean_file, frames, pipeline, scan_file
+from photoguard import Options, clean_file, pipeline, scan_file
+from photoguard.media import frames
 from photoguard.cli import cli
 from photoguard.parts.detect.base import Face
 from photoguard.errors import ImageTooLarge, VerificationError

@@ -18,7 +18,7 @@ from photoguard.errors import DecodeError, ImageTooLarge, VerificationError, Vid
 from photoguard.options import Options
 from photoguard.workers import InProcess
 from photoguard.pipeline import clean_file, scan_file
-from photoguard.video import duration_seconds
+from photoguard.media.video import duration_seconds
 from conftest import sha256
 from video_builders import (FACE, GPS_TEXT, MarkerDetector, make_clip, moving_face, mux_audio, panning,
                             plant_phone_metadata)
@@ -238,7 +238,7 @@ def test_no_faces_re_encodes_a_stream_that_carries_messages(tmp_path, marker_det
 
 
 def test_messages_are_found_in_hevc_sample_descriptions_and_av1_samples(tmp_path):
-    from photoguard.video import messages
+    from photoguard.media.video import messages
 
     src = tmp_path / "hevc.mp4"
     output = av.open(str(src), "w")
@@ -267,7 +267,7 @@ def test_messages_are_found_in_hevc_sample_descriptions_and_av1_samples(tmp_path
 
 
 def test_a_damaged_tag_list_says_there_is_metadata_and_fails_nothing():
-    from photoguard.video import tags
+    from photoguard.media.video import tags
     from photoguard.parts.isobmff import children
 
     def box(kind: bytes, body: bytes) -> bytes:
@@ -338,7 +338,7 @@ def test_a_clip_whose_sample_table_is_empty_fails_and_leaves_nothing(tmp_path, m
 
 
 def test_a_failure_half_way_through_writing_leaves_nothing(tmp_path, marker_detector, monkeypatch):
-    from photoguard.video import rewrite
+    from photoguard.media.video import rewrite
 
     src = make_clip(tmp_path / "clip.mp4")
     calls = []
@@ -357,7 +357,7 @@ def test_a_failure_half_way_through_writing_leaves_nothing(tmp_path, marker_dete
 
 
 def test_a_copy_that_holds_more_than_the_keep_list_is_refused(tmp_path, marker_detector):
-    from photoguard.video.verify import Expected, verify_copy
+    from photoguard.media.video.verify import Expected, verify_copy
 
     src = make_clip(tmp_path / "clip.mp4", audio=None)
     clean_file(src, tmp_path / "out.mp4")
@@ -663,8 +663,8 @@ def test_a_rerun_keeps_a_motion_photo_and_its_clip_up_to_date(tmp_path, marker_d
 
 
 def test_a_fragmented_video_that_declares_no_length_is_measured_by_its_fragments(tmp_path):
-    from photoguard.video.probe import probe
-    from photoguard.video.source import Source, read_structure
+    from photoguard.media.video.probe import probe
+    from photoguard.media.video.source import Source, read_structure
 
     clip = make_clip(tmp_path / "clip.mp4", frames=30, rate=10, audio=None)  # 3 s
     fragmented = tmp_path / "fragmented.mp4"

@@ -1,5 +1,5 @@
 """Videos (MP4, MOV, M4V, 3GP): recognised here by their first bytes; cleaned by
-``photoguard.video``, which has its own box walker, keep list and verification.
+``photoguard.media.video``, which has its own box walker, keep list and verification.
 
 A video is recognised by the major brand of its ``ftyp`` box, never by the compatible brands
 a file lists after it: HEIF photos, Canon CR3 raw files and M4A music are ISO boxes too, and
@@ -30,7 +30,7 @@ class VideoHandler(FormatHandler):
     #: copies are MP4 files: an .m4v keeps its name, every other video gets .mp4
     extensions = (".mp4", ".m4v")
     suffixes = (".mp4", ".m4v", ".mov", ".qt", ".3gp", ".3g2")
-    keep = frozenset()  # see photoguard/video/keep.py
+    keep = frozenset()  # see photoguard/media/video/keep.py
 
     def accept(self, head: bytes) -> bool:
         if head[4:8] == b"ftyp":

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from ..parts.isobmff import Box, children, find, full_box, path, read_box, top_level, uint
+from ...parts.isobmff import Box, children, find, full_box, path, read_box, top_level, uint
 
 
 @dataclass

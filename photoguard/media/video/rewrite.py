@@ -14,9 +14,9 @@ import os
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from ..errors import VideoDecodeError, reason
-from ..options import Options
-from ..parts.isobmff import Box, children, full_box, read_box, top_level
+from ...errors import VideoDecodeError, reason
+from ...options import Options
+from ...parts.isobmff import Box, children, full_box, read_box, top_level
 from .encoder import add_audio_stream, add_video_stream
 from .faces import FaceTimeline
 from .geometry import to_stored

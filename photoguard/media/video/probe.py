@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ImageTooLarge, UnsafeToClean, UnsupportedVideo, VideoDecodeError, VideoTooLong
-from ..options import Options
+from ...errors import ImageTooLarge, UnsafeToClean, UnsupportedVideo, VideoDecodeError, VideoTooLong
+from ...options import Options
 from .messages import carries_messages, sound_names_its_encoder
 from .movie import Movie, Track
 from .source import Source, length_seconds, open_container, read_structure
@@ -156,7 +156,7 @@ def _rotation(track: Track | None, path: Path) -> int:
 
 def _has_second_view(movie: Movie, track: Track) -> bool:
     """An MV-HEVC (stereo, 'spatial') video: its sample description has a layered config."""
-    from ..parts.isobmff import children, path as box_path
+    from ...parts.isobmff import children, path as box_path
 
     data = movie.moov_data
     stsd = box_path(data, track.box, "mdia", "minf", "stbl", "stsd")

@@ -18,11 +18,11 @@ from typing import Callable
 import numpy as np
 from PIL import Image
 
-from .parts import picture, tracks
-from .parts.detect.base import Face, iou
-from .parts.formats import Container, Timing
-from .parts.formats.tiff import NEW_SUBFILE_TYPE, is_reduced
-from .parts.obscure import obscure_in_place
+from ..parts import picture, tracks
+from ..parts.detect.base import Face, iou
+from ..parts.formats import Container, Timing
+from ..parts.formats.tiff import NEW_SUBFILE_TYPE, is_reduced
+from ..parts.obscure import obscure_in_place
 
 #: formats whose frames are an animation (HEIF's several pictures are not: see ``dropped``)
 ANIMATED = frozenset({"GIF", "WEBP", "PNG", "AVIF"})

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..parts.detect.base import Face
-from ..parts.detect.passes import unrotate
+from ...parts.detect.base import Face
+from ...parts.detect.passes import unrotate
 
 
 def quarter_turns(rotation: int) -> int:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from ..parts.atomic import write_atomically
-from ..parts.metadata import Metadata
-from ..options import Options
+from ...parts.atomic import write_atomically
+from ...parts.metadata import Metadata
+from ...options import Options
 from .faces import FaceTimeline, detect_faces, detection_options, find_faces
 from .probe import Probe, probe
 from .rewrite import Written, write_copy
@@ -19,7 +19,7 @@ from .verify import Expected, verify_copy
 
 def clean_video(source: Source, dst: Path, options: Options):
     """Write a clean copy of ``source`` at ``dst``; returns the pipeline's Result."""
-    from ..pipeline import Result
+    from ...pipeline import Result
 
     found = probe(source, options)
     metadata = what_it_gives_away(found)
@@ -49,7 +49,7 @@ def clean_video(source: Source, dst: Path, options: Options):
 
 def scan_video(source: Source, options: Options):
     """What the video gives away; its faces when ``options.faces``."""
-    from ..pipeline import Report
+    from ...pipeline import Report
 
     found = probe(source, options)
     metadata = what_it_gives_away(found)

@@ -17,10 +17,10 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, replace
 
-from ..parts import tracks
-from ..parts.detect.base import Face
-from ..errors import VideoDecodeError, reason
-from ..options import Options
+from ...parts import tracks
+from ...parts.detect.base import Face
+from ...errors import VideoDecodeError, reason
+from ...options import Options
 from .camera import CameraTracker
 from .geometry import upright
 from .probe import Probe
@@ -118,7 +118,7 @@ def detection_options(options: Options) -> tuple[Options, float]:
     twice (0: never). A threshold the user chose is used as it is."""
     if options.threshold is not None or options.detector != "centerface":
         return options, 0.0
-    from ..parts.detect.centerface import DEFAULT_THRESHOLD
+    from ...parts.detect.centerface import DEFAULT_THRESHOLD
 
     return replace(options, threshold=CENTERFACE_VIDEO_THRESHOLD), DEFAULT_THRESHOLD
 
@@ -221,7 +221,7 @@ def detect_faces(source: Source, probe: Probe, options: Options, timeline: FaceT
 
 
 def _detect(source: Source, probe: Probe, options: Options, timeline: FaceTimeline) -> None:
-    from ..pipeline import get_detector
+    from ...pipeline import get_detector
 
     detector = get_detector(detection_options(options)[0])
     small = reduced_size(probe.width, probe.height)

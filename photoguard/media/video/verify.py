@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import VerificationError, reason
+from ...errors import VerificationError, reason
 from .keep import leftovers, unreferenced_bytes
 from .movie import open_movie
 

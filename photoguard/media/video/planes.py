@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..parts.detect.base import Face
-from ..parts.obscure import mask_box, obscure_in_place
+from ...parts.detect.base import Face
+from ...parts.obscure import mask_box, obscure_in_place
 
 
 def prepare(frame, pixel_format: str):

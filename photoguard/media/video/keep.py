@@ -8,7 +8,7 @@ language, no names but the muxer's two generic handler names, nothing after the 
 
 from __future__ import annotations
 
-from ..parts.isobmff import Box, children, full_box, uint
+from ...parts.isobmff import Box, children, full_box, uint
 from .movie import Movie, Track
 
 TOP = {"ftyp", "free", "mdat", "moov"}

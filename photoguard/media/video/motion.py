@@ -16,10 +16,10 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from ..parts import atomic
-from ..errors import PhotoguardError
-from ..options import Options
-from ..parts.isobmff import Box, children
+from ...parts import atomic
+from ...errors import PhotoguardError
+from ...options import Options
+from ...parts.isobmff import Box, children
 
 #: the clip's name: the still's copy's name with this ending
 SUFFIX = "-motion.mp4"
@@ -41,7 +41,7 @@ def embedded_clip(data: bytes) -> bytes | None:
 
 
 def _after_jpeg(data: bytes) -> bytes | None:
-    from ..parts.formats.jpeg import walk
+    from ...parts.formats.jpeg import walk
 
     try:
         trailer = next(start for marker, start, _, _ in walk(data) if marker is None)
@@ -86,7 +86,7 @@ def _leading_boxes(data: bytes, start: int) -> list[Box]:
 
 def clean_with_clip(src: Path, dst: Path, options: Options):
     """``clean_file`` for a photo, plus its Motion Photo clip when it has one."""
-    from ..pipeline import Result, clean_file
+    from ...pipeline import Result, clean_file
     from .clean import clean_video
     from .source import Source
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
-from ..errors import InputError, VideoDecodeError, reason
+from ...errors import InputError, VideoDecodeError, reason
 from .movie import Movie, read_movie
 
 
