@@ -19,8 +19,9 @@ from typing import Callable, Iterator
 from .parts import atomic
 from .errors import OutputError, OutputExists, PhotoguardError, TimeBudgetExceeded
 from .options import Options
-from .pipeline import Report, Result, clean_file, scan_file
-from .state import Entry, OutputState, file_sha256, options_fingerprint
+from .parts.results import Entry, Report, Result
+from .pipeline import clean_file, scan_file
+from .state import OutputState, file_sha256, options_fingerprint
 from .walk import Job, find_inputs, plan_outputs
 from .workers import Died, Failed, InProcess, LocalPool, Overran
 

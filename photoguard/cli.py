@@ -196,7 +196,8 @@ def review(paths, output, mode, mask_scale, regions, show_paths, **common):
     """
     with _reported_errors():
         options = _options(common, mode=mode, mask_scale=mask_scale, regions=_regions(regions))
-    from . import batch, pipeline, report, walk
+    from . import batch, report, walk
+    from .parts.results import Result
     from . import review as review_page
 
     with _reported_errors():
@@ -206,7 +207,7 @@ def review(paths, output, mode, mask_scale, regions, show_paths, **common):
     with _progress(len(jobs), common["quiet"]) as advance, _reported_errors():
         for job, item in zip(jobs, batch.run_batch(review_page.preview_job, jobs, options, _workers(common))):
             pages.add(job, item)
-            if isinstance(item, pipeline.Result) and item.status == "failed":
+            if isinstance(item, Result) and item.status == "failed":
                 failed += 1
                 click.echo(report.failure_line(item), err=True)
             advance()
@@ -237,19 +238,20 @@ def scan(paths, **common):
     """
     with _reported_errors():
         options = _options(common)
-    from . import batch, pipeline, report, walk
+    from . import batch, report, walk
+    from .parts.results import Result
 
     with _reported_errors():
         jobs = walk.find_inputs(list(paths), common["follow_links"])
     failed = 0
     with _progress(len(jobs), common["quiet"] or not common["as_json"]) as advance, _reported_errors():
         for item in batch.run_batch(batch.scan_job, jobs, options, _workers(common)):
-            if isinstance(item, pipeline.Result) and item.status == "skipped":
+            if isinstance(item, Result) and item.status == "skipped":
                 advance()
                 continue
-            failed += isinstance(item, pipeline.Result)
+            failed += isinstance(item, Result)
             click.echo(report.report_json(item) if common["as_json"] else report.report_line(item))
-            if isinstance(item, pipeline.Result):
+            if isinstance(item, Result):
                 click.echo(report.failure_line(item), err=True)
             advance()
     sys.exit(ExitCode.some_files_failed if failed else ExitCode.ok)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -15,53 +14,14 @@ from .parts.detect.base import Face
 from .errors import DecodeError, InputError, OutputExists, UnsupportedFormat, VerificationError
 from .parts.atomic import write_atomically
 from .parts.formats import (BY_NAME, SNIFF_BYTES, Container, EncodeHints, FormatHandler, Timing, jpeg_lossless,
-                            png_lossless, sniff)
-from .parts.metadata import Metadata, harmless_info, read_metadata
+                            output_format, png_lossless, sniff)
+from .parts.metadata import harmless_info, read_metadata
 from .parts.obscure import obscure_in_place
 from .options import Options
-from .state import Entry
-from .walk import output_format
+from .parts.results import Report, Result
 
 #: JPEGs are decoded at reduced size for detection, but not below this many pixels on the short side
 DETECTION_MIN_SIDE = 1024
-
-
-@dataclass
-class Result:
-    """What happened to one input file."""
-
-    input: Path
-    output: Path | None
-    status: str  # cleaned | skipped | failed
-    faces: list[Face] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    error: str | None = None
-    #: pictures of the file that the copy leaves out, in plain words ("3 more burst pictures")
-    dropped: list[str] = field(default_factory=list)
-    #: what the output folder's state should remember about the copy (None: nothing new)
-    record: Entry | None = field(default=None, repr=False)
-    #: --keep-motion: the result for the cleaned clip of a Motion Photo, written beside the copy
-    motion: "Result | None" = None
-
-    def with_clip(self) -> list[Result]:
-        """This result, and its Motion Photo clip's when there is one."""
-        return [self] if self.motion is None else [self, self.motion]
-
-
-@dataclass
-class Report:
-    """What one file gives away."""
-
-    path: Path
-    format: str
-    width: int
-    height: int
-    faces: list[Face]
-    metadata: Metadata
-    #: pictures of the file that a copy would leave out, in plain words
-    dropped: list[str] = field(default_factory=list)
-    #: a video's length
-    seconds: float | None = None
 
 
 def read_input(src: Path) -> tuple[bytes, FormatHandler]:

@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 from .batch import UP_TO_DATE
-from .pipeline import Report, Result
+from .parts.results import Report, Result
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 

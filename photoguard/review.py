@@ -26,6 +26,7 @@ from . import batch, pipeline
 from .parts.detect.base import Face, iou
 from .errors import OutputError, UsageError
 from .parts.metadata import KIND_WORDS, read_metadata
+from .parts.results import Result
 from .options import Options
 from .walk import Job, default_output_root
 
@@ -65,7 +66,7 @@ class Photo:
 
 
 @dataclass
-class Reviewed(pipeline.Result):
+class Reviewed(Result):
     """A clean result, with what the review page needs."""
 
     photo: Photo | None = None
@@ -84,7 +85,7 @@ class Preview:
 # --- worker side ---------------------------------------------------------------------------
 
 
-def clean_and_preview(job: Job, options: Options) -> pipeline.Result:
+def clean_and_preview(job: Job, options: Options) -> Result:
     """``clean_job``, then a preview made from the written copy (so it shows exactly what was written)."""
     result = batch.clean_job(job, options)
     if result.status != "cleaned":
@@ -115,7 +116,7 @@ def clean_and_preview(job: Job, options: Options) -> pipeline.Result:
     return reviewed
 
 
-def preview_job(job: Job, options: Options) -> Preview | pipeline.Result:
+def preview_job(job: Job, options: Options) -> Preview | Result:
     """What cleaning would do, without writing a copy: faces found, corrections applied, obscured preview."""
     return batch.guarded(job, options, _preview)
 

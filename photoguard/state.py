@@ -12,20 +12,14 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import NamedTuple
 
 from .errors import UsageError
 from .options import Options
+from .parts.results import Entry
 
 STATE_FOLDER = ".photoguard"
 #: options that change neither the pixels nor the metadata of a copy
 _NOT_IN_FINGERPRINT = {"overwrite", "max_pixels", "max_seconds", "max_duration"}
-
-
-class Entry(NamedTuple):
-    source: str
-    options: str
-    output: str
 
 
 def file_sha256(path: Path) -> str:

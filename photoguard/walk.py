@@ -9,8 +9,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import UsageError
-from .state import Entry
-from .parts.formats import BY_NAME, IMAGE_SUFFIXES, SNIFF_BYTES, sniff
+from .parts.formats import BY_NAME, IMAGE_SUFFIXES, SNIFF_BYTES, output_format, sniff
+from .parts.results import Entry
 
 OUTPUT_SUFFIX = "-safe"
 
@@ -93,12 +93,6 @@ def _sniffed(path: Path, root: Path) -> Job:
         what = "the file is empty" if not head else "its content is not one photoguard reads"
         return Job(path, root, None, f"named like an image or a video but {what}")
     return Job(path, root, None)
-
-
-def output_format(input_format: str, requested: str) -> str:
-    if requested != "keep" and input_format != "video":  # --format is for photos: videos become MP4
-        return requested
-    return "jpeg" if input_format == "heif" else input_format
 
 
 def default_output_root(root: Path) -> Path:

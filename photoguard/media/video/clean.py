@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ...parts.atomic import write_atomically
 from ...parts.metadata import Metadata
+from ...parts.results import Report, Result
 from ...options import Options
 from .faces import FaceTimeline, detect_faces, detection_options, find_faces
 from .probe import Probe, probe
@@ -17,10 +18,8 @@ from .threads import share
 from .verify import Expected, verify_copy
 
 
-def clean_video(source: Source, dst: Path, options: Options):
-    """Write a clean copy of ``source`` at ``dst``; returns the pipeline's Result."""
-    from ...pipeline import Result
-
+def clean_video(source: Source, dst: Path, options: Options) -> Result:
+    """Write a clean copy of ``source`` at ``dst``."""
     found = probe(source, options)
     metadata = what_it_gives_away(found)
     written: list[Written] = []
@@ -47,10 +46,8 @@ def clean_video(source: Source, dst: Path, options: Options):
     return Result(source.path, dst, "cleaned", faces.spans() if faces else [], metadata.kinds)
 
 
-def scan_video(source: Source, options: Options):
+def scan_video(source: Source, options: Options) -> Report:
     """What the video gives away; its faces when ``options.faces``."""
-    from ...pipeline import Report
-
     found = probe(source, options)
     metadata = what_it_gives_away(found)
     faces = find_faces(source, found, options) if options.faces and found.video is not None else None

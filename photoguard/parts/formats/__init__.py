@@ -30,5 +30,13 @@ def sniff(head: bytes) -> FormatHandler | None:
     return None
 
 
+def output_format(input_format: str, requested: str) -> str:
+    """The format a copy is written in: the ``requested`` one (``--format``), or with "keep"
+    the input's own, but a HEIF copy is a JPEG; a video's copy is a video (an MP4) whatever."""
+    if requested != "keep" and input_format != "video":  # --format is for photos: videos become MP4
+        return requested
+    return "jpeg" if input_format == "heif" else input_format
+
+
 __all__ = ["BY_NAME", "Container", "EncodeHints", "FormatHandler", "HANDLERS", "IMAGE_SUFFIXES",
-           "SNIFF_BYTES", "Timing", "sniff"]
+           "SNIFF_BYTES", "Timing", "output_format", "sniff"]
