@@ -123,10 +123,11 @@ def clean(paths, output, mode, mask_scale, output_format, overwrite, rename, rev
         if scheduler and common["jobs"]:
             raise UsageError("-j sets the worker processes of this computer; with --scheduler the cluster's "
                              "workers do the work")
-    from . import batch, walk
+    from . import batch
+    from .batch import plan
 
     with _reported_errors():
-        jobs = walk.plan_outputs(walk.find_inputs(list(paths), common["follow_links"]), output,
+        jobs = plan.plan_outputs(plan.find_inputs(list(paths), common["follow_links"]), output,
                                  options.output_format, rename)
     work, pages = batch.clean_job, None
     if review:
@@ -136,7 +137,7 @@ def clean(paths, output, mode, mask_scale, output_format, overwrite, rename, rev
     with ExitStack() as resources:
         executor = _workers(common)
         if scheduler:
-            from . import cluster
+            from .batch.executors import cluster
 
             with _reported_errors():
                 executor = resources.enter_context(cluster.connect(scheduler))
@@ -196,12 +197,13 @@ def review(paths, output, mode, mask_scale, regions, show_paths, **common):
     """
     with _reported_errors():
         options = _options(common, mode=mode, mask_scale=mask_scale, regions=_regions(regions))
-    from . import batch, report, walk
+    from . import batch, report
+    from .batch import plan
     from .parts.results import Result
     from . import review as review_page
 
     with _reported_errors():
-        jobs = walk.plan_outputs(walk.find_inputs(list(paths), common["follow_links"]), output,
+        jobs = plan.plan_outputs(plan.find_inputs(list(paths), common["follow_links"]), output,
                                  options.output_format)
     pages, failed = review_page.Pages(options, show_paths, cleaned=False), 0
     with _progress(len(jobs), common["quiet"]) as advance, _reported_errors():
@@ -238,11 +240,12 @@ def scan(paths, **common):
     """
     with _reported_errors():
         options = _options(common)
-    from . import batch, report, walk
+    from . import batch, report
+    from .batch import plan
     from .parts.results import Result
 
     with _reported_errors():
-        jobs = walk.find_inputs(list(paths), common["follow_links"])
+        jobs = plan.find_inputs(list(paths), common["follow_links"])
     failed = 0
     with _progress(len(jobs), common["quiet"] or not common["as_json"]) as advance, _reported_errors():
         for item in batch.run_batch(batch.scan_job, jobs, options, _workers(common)):
@@ -271,7 +274,7 @@ def _options(common: dict, **specific) -> Options:
 
 
 def _workers(common: dict) -> int:
-    from .batch import default_workers
+    from .batch.run import default_workers
 
     return common["jobs"] or default_workers()
 

@@ -28,7 +28,7 @@ from .errors import OutputError, UsageError
 from .parts.metadata import KIND_WORDS, read_metadata
 from .parts.results import Result
 from .options import Options
-from .walk import Job, default_output_root
+from .batch.plan import Job, default_output_root
 
 PAGE_NAME = "photoguard-review.html"
 FILES_FOLDER = "photoguard-review"
@@ -152,7 +152,7 @@ def _preview(job: Job, options: Options) -> Preview:
 def _video_card(frames_from, original: Path, removed: list[str], spans: list, seconds: float,
                 obscure: Options | None = None) -> Photo:
     """A video's card: a few of its frames side by side, the faces outlined in each."""
-    from .state import file_sha256
+    from .batch.state import file_sha256
     from .media.video.preview import contact_sheet
 
     sheet, outlined, times = contact_sheet(frames_from, seconds, spans, obscure)

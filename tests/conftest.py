@@ -13,7 +13,8 @@ import pytest
 from PIL import Image
 
 from photoguard import batch, pipeline
-from photoguard.workers import InProcess
+from photoguard.batch import run as batch_run
+from photoguard.batch.executors.local import InProcess
 from photoguard.parts.detect.base import Face
 
 REPO = Path(__file__).resolve().parent.parent
@@ -91,7 +92,7 @@ def fake_detector(monkeypatch):
     def install(faces=(), error=None):
         detector = FakeDetector([Face(tuple(b), 0.9) for b in faces], error)
         monkeypatch.setattr(pipeline, "get_detector", lambda options: detector)
-        monkeypatch.setattr(batch, "LocalPool", InProcess)
+        monkeypatch.setattr(batch_run, "LocalPool", InProcess)
         return detector
     return install
 

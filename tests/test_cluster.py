@@ -16,10 +16,11 @@ import pytest
 from click.testing import CliRunner
 
 import photoguard
-from photoguard import batch, cluster as photoguard_cluster, pipeline
+from photoguard import batch, pipeline
+from photoguard.batch.executors import cluster as photoguard_cluster
 from photoguard.cli import cli
 from photoguard.options import Options
-from photoguard.walk import find_inputs, plan_outputs
+from photoguard.batch.plan import find_inputs, plan_outputs
 from conftest import photo_pixels, write_leaky_jpeg
 from fakes import STUCK_SIZE, stuck_while_checking_one_photo
 from test_portable import copies, photos

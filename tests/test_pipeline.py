@@ -10,7 +10,7 @@ from photoguard import Options, clean_file, scan_file
 from photoguard.errors import DecodeError, OutputExists, UnsupportedFormat, VerificationError
 from photoguard.parts.formats import BY_NAME
 from photoguard.batch import clean_job
-from photoguard.walk import Job
+from photoguard.batch.plan import Job
 from conftest import SAMPLES, exiftool_tags, photo_pixels, psnr, sha256, write_leaky_jpeg
 
 # exiftool groups that describe only the file and its pixels

@@ -17,8 +17,9 @@ from click.testing import CliRunner
 
 from photoguard import batch
 from photoguard.cli import cli
-from photoguard.state import STATE_FOLDER
-from photoguard.workers import LocalPool
+from photoguard.batch.state import STATE_FOLDER
+from photoguard.batch import run as batch_run
+from photoguard.batch.executors.local import LocalPool
 from conftest import REPO, photo_pixels, tree_hashes, write_leaky_jpeg
 from fakes import STUCK_SIZE, stuck_while_checking_one_photo
 
@@ -101,7 +102,7 @@ def test_a_windows_like_python_makes_the_same_copies(tmp_path):
 def test_a_stuck_file_is_stopped_and_the_batch_goes_on(tmp_path, monkeypatch):
     folder = photos(tmp_path / "in", 3)
     write_leaky_jpeg(folder / "p01.jpg", photo_pixels(*STUCK_SIZE, seed=1))
-    monkeypatch.setattr(batch, "LocalPool", partial(LocalPool, setup=stuck_while_checking_one_photo, method="spawn"))
+    monkeypatch.setattr(batch_run, "LocalPool", partial(LocalPool, setup=stuck_while_checking_one_photo, method="spawn"))
     out = tmp_path / "out"
     started = time.monotonic()
     result = CliRunner().invoke(cli, ["clean", str(folder), "-o", str(out), "-j", "2", "--json",
@@ -120,7 +121,7 @@ def test_the_budget_is_kept_with_a_single_worker_too(tmp_path, monkeypatch):
     folder = tmp_path / "in"
     folder.mkdir()
     write_leaky_jpeg(folder / "stuck.jpg", photo_pixels(*STUCK_SIZE))
-    monkeypatch.setattr(batch, "LocalPool", partial(LocalPool, setup=stuck_while_checking_one_photo, method="spawn"))
+    monkeypatch.setattr(batch_run, "LocalPool", partial(LocalPool, setup=stuck_while_checking_one_photo, method="spawn"))
     result = CliRunner().invoke(cli, ["clean", str(folder), "-o", str(tmp_path / "out"), "-j", "1",
                                       "--max-seconds", "2"], catch_exceptions=False)
     assert result.exit_code == 1
@@ -135,20 +136,20 @@ def test_the_budget_is_kept_with_a_single_worker_too(tmp_path, monkeypatch):
     ("trailing. ", "trailing__"), ("dots...", "dots___"),
 ])
 def test_output_names_every_file_system_takes(name, portable):
-    from photoguard.walk import portable_name
+    from photoguard.batch.plan import portable_name
 
     assert portable_name(name) == portable
 
 
 def test_a_name_too_long_is_shortened_keeping_its_suffix():
-    from photoguard.walk import NAME_MAX, portable_name
+    from photoguard.batch.plan import NAME_MAX, portable_name
 
     name = portable_name("é" * 200 + ".jpg")
     assert name.endswith(".jpg") and len(name.encode()) <= NAME_MAX
 
 
 def test_mirrored_names_are_made_portable_and_do_not_collide_by_case(tmp_path):
-    from photoguard.walk import find_inputs, plan_outputs
+    from photoguard.batch.plan import find_inputs, plan_outputs
 
     folder = tmp_path / "in"
     (folder / "aux").mkdir(parents=True)
@@ -160,7 +161,7 @@ def test_mirrored_names_are_made_portable_and_do_not_collide_by_case(tmp_path):
 
 
 def test_long_windows_paths_use_the_extended_form():
-    from photoguard.walk import Job, WINDOWS_MAX_PATH, _long_paths_where_needed, extended_path
+    from photoguard.batch.plan import Job, WINDOWS_MAX_PATH, _long_paths_where_needed, extended_path
 
     assert extended_path("C:\\Users\\kim\\x") == "\\\\?\\C:\\Users\\kim\\x"
     assert extended_path("\\\\nas\\photos\\x") == "\\\\?\\UNC\\nas\\photos\\x"

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from photoguard.cli import cli
-from photoguard.state import STATE_FOLDER, OutputState
+from photoguard.batch.state import STATE_FOLDER, OutputState
 from conftest import photo_pixels, tree_hashes, write_leaky_jpeg
 
 

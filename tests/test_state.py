@@ -6,7 +6,7 @@ import pytest
 
 from photoguard import Options
 from photoguard.errors import UsageError
-from photoguard.state import STATE_FOLDER, Entry, OutputState, options_fingerprint
+from photoguard.batch.state import STATE_FOLDER, Entry, OutputState, options_fingerprint
 
 
 def test_entries_survive_a_reopen_and_hold_no_names(tmp_path):

@@ -16,7 +16,8 @@ import pytest
 from photoguard import batch, pipeline
 from photoguard.errors import DecodeError, ImageTooLarge, VerificationError, VideoTooLong
 from photoguard.options import Options
-from photoguard.workers import InProcess
+from photoguard.batch import run as batch_run
+from photoguard.batch.executors.local import InProcess
 from photoguard.pipeline import clean_file, scan_file
 from photoguard.media.video import duration_seconds
 from conftest import sha256
@@ -29,7 +30,7 @@ def marker_detector(monkeypatch):
     """A MarkerDetector. It lives in this process, so batches run here too."""
     detector = MarkerDetector()
     monkeypatch.setattr(pipeline, "get_detector", lambda options: detector)
-    monkeypatch.setattr(batch, "LocalPool", InProcess)
+    monkeypatch.setattr(batch_run, "LocalPool", InProcess)
     return detector
 
 
@@ -561,7 +562,7 @@ def test_videos_and_heif_photos_are_told_apart_by_the_major_brand(head, kind):
 
 
 def test_a_failing_still_in_a_batch_removes_only_what_it_wrote(tmp_path, marker_detector, monkeypatch):
-    from photoguard.walk import find_inputs, plan_outputs
+    from photoguard.batch.plan import find_inputs, plan_outputs
 
     folder = tmp_path / "roll"
     folder.mkdir()
@@ -586,7 +587,7 @@ def test_a_failing_still_in_a_batch_removes_only_what_it_wrote(tmp_path, marker_
 
 
 def test_a_clip_that_cannot_follow_its_still_fails_on_its_own(tmp_path, marker_detector):
-    from photoguard.walk import find_inputs, plan_outputs
+    from photoguard.batch.plan import find_inputs, plan_outputs
 
     folder = tmp_path / "roll"
     folder.mkdir()
@@ -683,16 +684,16 @@ def test_a_fragmented_video_that_declares_no_length_is_measured_by_its_fragments
 
 
 def test_a_video_gets_time_in_proportion_to_its_length(tmp_path):
-    from photoguard.walk import Job
+    from photoguard.batch.plan import Job
 
     clip = make_clip(tmp_path / "clip.mp4", rate=10)  # 20 frames at 10 per second: 2 s
     photo = tmp_path / "p.jpg"
     video, image = Job(clip, tmp_path, "video"), Job(photo, tmp_path, "jpeg")
     options = Options(max_seconds=30)
-    assert batch.budget_seconds(image, options) == 30
-    assert batch.budget_seconds(video, options) == pytest.approx(30 + batch.VIDEO_SECONDS_PER_SECOND * 2, abs=1)
-    assert batch.budget_seconds(video, Options(max_seconds=30, max_duration=1)) == \
-        30 + batch.VIDEO_SECONDS_PER_SECOND * 1  # a longer video is refused anyway
-    assert batch.budget_seconds(video, Options(max_seconds=0)) == 0
+    assert batch_run.budget_seconds(image, options) == 30
+    assert batch_run.budget_seconds(video, options) == pytest.approx(30 + batch_run.VIDEO_SECONDS_PER_SECOND * 2, abs=1)
+    assert batch_run.budget_seconds(video, Options(max_seconds=30, max_duration=1)) == \
+        30 + batch_run.VIDEO_SECONDS_PER_SECOND * 1  # a longer video is refused anyway
+    assert batch_run.budget_seconds(video, Options(max_seconds=0)) == 0
     clip.write_bytes(b"\0\0\0\x18ftypisom" + b"\0" * 12)  # unreadable: its worker says why
-    assert batch.budget_seconds(video, options) == 30
+    assert batch_run.budget_seconds(video, options) == 30

@@ -16,14 +16,14 @@ from functools import partial
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .parts import atomic
-from .errors import OutputError, OutputExists, PhotoguardError, TimeBudgetExceeded
-from .options import Options
-from .parts.results import Entry, Report, Result
-from .pipeline import clean_file, scan_file
+from ..parts import atomic
+from ..errors import OutputError, OutputExists, PhotoguardError, TimeBudgetExceeded
+from ..options import Options
+from ..parts.results import Entry, Report, Result
+from ..pipeline import clean_file, scan_file
 from .state import OutputState, file_sha256, options_fingerprint
-from .walk import Job, find_inputs, plan_outputs
-from .workers import Died, Failed, InProcess, LocalPool, Overran
+from .plan import Job, find_inputs, plan_outputs
+from .executors.local import Died, Failed, InProcess, LocalPool, Overran
 
 UP_TO_DATE = "up to date (cleaned earlier with the same options)"
 EXISTS_HINT = "(use --overwrite to replace it)"
@@ -117,7 +117,7 @@ def _with_history(job: Job, state: OutputState, options: Options) -> Job:
 
 
 def motion_clip(dst: Path) -> Path:
-    from .media.video.motion import clip_path
+    from ..media.video.motion import clip_path
 
     return clip_path(dst)
 
@@ -175,7 +175,7 @@ def use_cores(cores: int) -> None:
     if cores != _cores_set:
         import cv2
 
-        from .parts.detect import runtime
+        from ..parts.detect import runtime
 
         cv2.setNumThreads(cores)
         runtime.use_threads(cores)
@@ -192,7 +192,7 @@ def budget_seconds(job: Job, options: Options) -> float:
     proportion to its length (up to --max-duration, beyond which it is refused anyway)."""
     if options.max_seconds <= 0 or job.format != "video":
         return options.max_seconds
-    from .media.video import duration_seconds
+    from ..media.video import duration_seconds
 
     try:
         length = min(duration_seconds(job.src), options.max_duration)
@@ -238,7 +238,7 @@ def _absolute(job: Job) -> Job:
 def _runner(executor, files: int, options: Options):
     """What runs the files, and how many cores each of its workers may use."""
     if hasattr(executor, "submit"):
-        from .remote import FuturesRunner
+        from .executors.futures import FuturesRunner
 
         return FuturesRunner(executor, options), 1  # one file per worker thread, one core each
     cores = default_workers() if executor is None else executor

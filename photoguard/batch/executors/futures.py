@@ -15,8 +15,8 @@ import threading
 import time
 from typing import Callable, Iterator
 
-from .parts import atomic
-from .workers import Died, Failed, Overran
+from ...parts import atomic
+from .local import Died, Failed, Overran
 
 #: files submitted ahead of the free workers, so that none waits for its next file
 _AHEAD = 2

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import time
 
-from .errors import UsageError, reason
-from .options import Options
+from ...errors import UsageError, reason
+from ...options import Options
 
 INSTALL = 'pip install "photoguard[cluster]"'
 #: how long to wait for the scheduler to answer, and for a first worker to join it
@@ -41,7 +41,7 @@ def connect(address: str):
         client.close()
         raise UsageError(f"no worker joined the Dask scheduler at {address} within {WORKER_SECONDS} s; "
                          f"start one with: dask worker {address}") from exc
-    from . import __version__
+    from ... import __version__
 
     others = sorted({v for v in versions.values() if v != __version__})
     if others:
@@ -52,7 +52,7 @@ def connect(address: str):
 
 
 def _version() -> str:
-    from . import __version__
+    from ... import __version__
 
     return __version__
 
@@ -75,12 +75,13 @@ def prepare(client, function, options: Options):
 
 
 def _ready(options: Options) -> None:
-    from . import batch, pipeline
-    from .parts.detect import check_engine
+    from ... import pipeline
+    from .. import run
+    from ...parts.detect import check_engine
 
     if options.faces:
         check_engine(options.detector)
-        batch.use_cores(1)
+        run.use_cores(1)
         pipeline.get_detector(options)
 
 
