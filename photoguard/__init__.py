@@ -6,8 +6,7 @@ folders ``clean_paths(paths, output, Options(), executor)``.
 
 from .errors import ExitCode, PhotoguardError
 from .options import Options
-
-__version__ = "0.3.2"
+from .version import __version__ as __version__
 
 __all__ = ["ExitCode", "Options", "PhotoguardError", "Report", "Result", "clean_file", "clean_paths", "scan_file"]
 

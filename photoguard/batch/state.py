@@ -16,6 +16,7 @@ from pathlib import Path
 from ..errors import UsageError
 from ..options import Options
 from ..parts.results import Entry
+from ..version import __version__
 
 STATE_FOLDER = ".photoguard"
 #: options that change neither the pixels nor the metadata of a copy
@@ -31,8 +32,6 @@ def file_sha256(path: Path) -> str:
 
 
 def options_fingerprint(options: Options) -> str:
-    from .. import __version__
-
     fields = {k: v for k, v in dataclasses.asdict(options).items() if k not in _NOT_IN_FINGERPRINT}
     text = json.dumps([__version__, fields], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:32]

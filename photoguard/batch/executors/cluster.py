@@ -11,6 +11,7 @@ import time
 
 from ...errors import UsageError, reason
 from ...options import Options
+from ...version import __version__
 
 INSTALL = 'pip install "photoguard[cluster]"'
 #: how long to wait for the scheduler to answer, and for a first worker to join it
@@ -36,13 +37,11 @@ def connect(address: str):
         raise UsageError(f"cannot reach the Dask scheduler at {address} ({reason(exc)[:160]})") from None
     try:
         client.wait_for_workers(1, timeout=WORKER_SECONDS)
-        versions = client.run(_version)
+        versions = client.run(_WORKER_VERSION)
     except (OSError, TimeoutError) as exc:
         client.close()
         raise UsageError(f"no worker joined the Dask scheduler at {address} within {WORKER_SECONDS} s; "
                          f"start one with: dask worker {address}") from exc
-    from ... import __version__
-
     others = sorted({v for v in versions.values() if v != __version__})
     if others:
         client.close()
@@ -51,10 +50,10 @@ def connect(address: str):
     return client
 
 
-def _version() -> str:
-    from ... import __version__
-
-    return __version__
+#: what each worker answers: the version of photoguard it has. A worker may have another
+#: version, whose modules lie elsewhere, so this is sent by value (a lambda has no name that a
+#: worker could look up) and names nothing of photoguard's but the package
+_WORKER_VERSION = lambda: __import__("photoguard").__version__  # noqa: E731
 
 
 def prepare(client, function, options: Options):
