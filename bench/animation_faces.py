@@ -33,7 +33,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from photoguard import Options, clean_file, pipeline
+from photoguard import Options, clean_file
+from photoguard.parts import detection
 from photoguard.media import frames
 from photoguard.parts import tracks
 from photoguard.parts.detect.base import Face
@@ -152,7 +153,7 @@ def main() -> None:
     if args.cost:
         cost(args, size, chosen[0], truth_all)
         return
-    detector = pipeline.get_detector(Options())
+    detector = detection.get_detector(Options())
     print(f"{len(chosen)} photos of {args.set.name}, frames {size[0]}x{size[1]}, faces {MIN_HEIGHT} px or taller, "
           f"covered when the ellipses cover {COVERED:.0%} of the box; photoguard's step "
           f"frames.DETECT_EVERY = {frames.DETECT_EVERY}, frames.SAME_FACE_IOU = {frames.SAME_FACE_IOU}")
@@ -195,7 +196,7 @@ def cost(args, size, name: str, truth_all) -> None:
             singles.append(folder / f"photo-{index:03d}.jpg")
             frame.save(singles[-1], "JPEG", quality=90)
         options = Options(overwrite=True)
-        pipeline.get_detector(options)  # the network is loaded once, outside the timings
+        detection.get_detector(options)  # the network is loaded once, outside the timings
         timings = {"animation": [], "photos": []}
         for _ in range(3):  # interleaved, so that both see the same load on the machine
             start = time.perf_counter()

@@ -29,7 +29,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from photoguard import pipeline
+from photoguard.parts import detection
 from photoguard.options import Options
 
 MASK_SCALE = Options().mask_scale
@@ -227,7 +227,7 @@ def main() -> None:
     if args.clips:
         truth = {k: v for k, v in truth.items() if any(part in k for part in args.clips.split(","))}
     cache = json.loads(args.cache.read_text()) if args.cache.exists() else {}
-    detector = None if args.score_only else pipeline.get_detector(Options(threshold=args.threshold))
+    detector = None if args.score_only else detection.get_detector(Options(threshold=args.threshold))
     timing = {side: [0.0, 0] for side in sides}
     for name in sorted(truth):
         if args.score_only:

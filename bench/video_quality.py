@@ -21,7 +21,8 @@ from pathlib import Path
 import av
 import numpy as np
 
-from photoguard import pipeline
+from photoguard import clean_file
+from photoguard.parts import detection
 from photoguard.options import Options
 from photoguard.media.video import encoder
 
@@ -56,7 +57,7 @@ def main() -> None:
     args = parser.parse_args()
     clips = sorted(p for path in args.paths for p in ([path] if path.is_file() else path.rglob("*"))
                    if p.suffix.lower() in VIDEO_SUFFIXES)
-    pipeline.get_detector = lambda options: NoFaces()
+    detection.get_detector = lambda options: NoFaces()
     encoder.H264_PRESET, encoder.HEVC_CRF = args.preset, args.hevc_crf
     worst_overall = {}
     with tempfile.TemporaryDirectory() as scratch:
@@ -67,7 +68,7 @@ def main() -> None:
             for crf in (int(c) for c in args.crf.split(",")):
                 encoder.H264_CRF = crf
                 copy = Path(scratch) / f"{clip.stem}-{crf}.mp4"
-                pipeline.clean_file(clip, copy, Options(overwrite=True))
+                clean_file(clip, copy, Options(overwrite=True))
                 scores = [psnr(a, b) for a, b in zip(source, frames(copy))]
                 worst_overall[crf] = min(worst_overall.get(crf, 99.0), min(scores))
                 print(f"{clip.name[:60]:60s} crf {crf}/{encoder.HEVC_CRF}: worst {min(scores):5.1f} dB, mean {np.mean(scores):5.1f} dB, "

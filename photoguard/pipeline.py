@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 
 from .media import frames
-from .parts import picture, regions
+from .parts import detection, picture, regions
 from .parts.detect.base import Face
 from .errors import DecodeError, InputError, OutputExists, UnsupportedFormat, VerificationError
 from .parts.atomic import write_atomically
@@ -18,11 +18,8 @@ from .parts.formats import (BY_NAME, SNIFF_BYTES, Container, EncodeHints, Format
 from .parts.metadata import harmless_info, read_metadata
 from .parts.obscure import obscure_in_place
 from .options import Options
+from .parts.detection import find_faces
 from .parts.results import Report, Result
-
-#: JPEGs are decoded at reduced size for detection, but not below this many pixels on the short side
-DETECTION_MIN_SIDE = 1024
-
 
 def read_input(src: Path) -> tuple[bytes, FormatHandler]:
     try:
@@ -40,30 +37,6 @@ def structure(handler: FormatHandler, data: bytes, src: Path):
         return handler.containers(data)
     except ValueError as exc:
         raise DecodeError(f"damaged {handler.name.upper()} structure: {exc}", src) from exc
-
-
-_detectors: dict = {}
-
-
-def get_detector(options: Options):
-    """The detector for these options, built once per process rather than once per photo."""
-    from .parts.detect import make_detector
-
-    key = (options.detector, options.threshold, options.thorough)
-    if key not in _detectors:
-        _detectors[key] = make_detector(*key)
-    return _detectors[key]
-
-
-def find_faces(data: bytes, src: Path, options: Options, displayed: tuple[int, int]) -> list[Face]:
-    """Faces in displayed (orientation-applied) pixel coordinates of the full image."""
-    from .parts.detect import release_memory
-
-    reduced = picture.for_detection(data, src, options.max_pixels, DETECTION_MIN_SIDE)
-    faces = get_detector(options).detect(np.asarray(reduced))
-    release_memory()  # decoding and encoding the full image come next and need that memory
-    factor_x, factor_y = displayed[0] / reduced.width, displayed[1] / reduced.height
-    return [face.scaled(factor_x, factor_y) for face in faces]
 
 
 def is_video(path: Path) -> bool:
@@ -89,7 +62,7 @@ def scan_file(path: Path | str, options: Options = Options()) -> Report:
     displayed = picture.displayed_size(image)
     if options.faces and frames.kind(image):
         sequence = frames.decode(image, path, options.max_pixels)
-        faces = frames.counted(sequence, frames.find_faces(sequence, get_detector(options)))
+        faces = frames.counted(sequence, frames.find_faces(sequence, detection.get_detector(options)))
     else:
         faces = find_faces(data, path, options, displayed) if options.faces else []
     return Report(path, handler.name, displayed[0], displayed[1], faces, metadata,
@@ -154,7 +127,7 @@ def _clean_frames(src: Path, dst: Path, data: bytes, image: Image.Image, handler
     Returns the faces to report and words for the frames or pages the copy cannot hold."""
     sequence = frames.decode(image, src, options.max_pixels)
     if options.faces:
-        found = frames.find_faces(sequence, get_detector(options))
+        found = frames.find_faces(sequence, detection.get_detector(options))
     else:
         found = [[] for _ in sequence.frames]
     found = regions.apply_to_frames(options, data, found)

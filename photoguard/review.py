@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 from PIL import Image, ImageOps
 
-from .parts import atomic, picture, regions
+from .parts import atomic, detection, picture, regions
 from . import batch, pipeline
 from .parts.detect.base import Face, iou
 from .errors import OutputError, UsageError
@@ -133,7 +133,7 @@ def _preview(job: Job, options: Options) -> Preview:
     image = picture.open_image(data, job.src, options.max_pixels)
     metadata = read_metadata(image, pipeline.structure(handler, data, job.src))
     displayed = picture.displayed_size(image)
-    detected = pipeline.find_faces(data, job.src, options, displayed) if options.faces else []
+    detected = detection.find_faces(data, job.src, options, displayed) if options.faces else []
     faces = regions.apply(options, data, detected)
     shown = picture.for_detection(data, job.src, options.max_pixels, LARGE_SIDE)
     shown.thumbnail((LARGE_SIDE, LARGE_SIDE), Image.Resampling.LANCZOS)

@@ -12,7 +12,8 @@ import piexif
 import pytest
 from PIL import Image
 
-from photoguard import batch, pipeline
+from photoguard import batch
+from photoguard.parts import detection
 from photoguard.batch import run as batch_run
 from photoguard.batch.executors.local import InProcess
 from photoguard.parts.detect.base import Face
@@ -91,7 +92,7 @@ def fake_detector(monkeypatch):
     worker processes (and so without a time budget)."""
     def install(faces=(), error=None):
         detector = FakeDetector([Face(tuple(b), 0.9) for b in faces], error)
-        monkeypatch.setattr(pipeline, "get_detector", lambda options: detector)
+        monkeypatch.setattr(detection, "get_detector", lambda options: detector)
         monkeypatch.setattr(batch_run, "LocalPool", InProcess)
         return detector
     return install

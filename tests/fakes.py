@@ -22,8 +22,9 @@ def stuck_while_checking_one_photo() -> None:
     """Every photo has a face; the one of STUCK_SIZE hangs, uninterruptibly, once its copy is
     written under its temporary name (while it is being checked), as a call stuck in C would."""
     from photoguard import pipeline
+    from photoguard.parts import detection
 
-    pipeline.get_detector = lambda options: _FaceEverywhere()
+    detection.get_detector = lambda options: _FaceEverywhere()
     checked = pipeline.verify_copy
 
     def verify(path, handler, expected_size):

@@ -16,7 +16,8 @@ import pytest
 from click.testing import CliRunner
 
 import photoguard
-from photoguard import batch, pipeline
+from photoguard import batch
+from photoguard.parts import detection
 from photoguard.batch.executors import cluster as photoguard_cluster
 from photoguard.cli import cli
 from photoguard.options import Options
@@ -74,7 +75,7 @@ def test_a_cluster_run_gives_the_copies_and_json_of_a_local_run_and_reruns_skip(
 
 def test_workers_build_the_detector_once_and_check_it_before_their_first_file(tmp_path, client):
     def detectors():
-        return {key: id(detector) for key, detector in pipeline._detectors.items()}
+        return {key: id(detector) for key, detector in detection._detectors.items()}
 
     jobs = plan_outputs(find_inputs([photos(tmp_path / "in", 3)]), tmp_path / "out", "keep")
     list(batch.clean_batch(jobs, Options(), client))

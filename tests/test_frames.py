@@ -13,6 +13,7 @@ from PIL import Image
 
 import builders
 from photoguard import Options, clean_file, pipeline, scan_file
+from photoguard.parts import detection
 from photoguard.media import frames
 from photoguard.cli import cli
 from photoguard.parts.detect.base import Face
@@ -49,7 +50,7 @@ def _marker(rgb: np.ndarray) -> np.ndarray:
 @pytest.fixture
 def marker_detector(monkeypatch) -> MarkerDetector:
     detector = MarkerDetector()
-    monkeypatch.setattr(pipeline, "get_detector", lambda options: detector)
+    monkeypatch.setattr(detection, "get_detector", lambda options: detector)
     return detector
 
 

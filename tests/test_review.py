@@ -84,7 +84,7 @@ def test_the_page_holds_no_paths_no_metadata_values_and_no_live_markup(samples, 
 
 
 def test_flagged_photos_come_first(tmp_path, monkeypatch):
-    from photoguard import pipeline
+    from photoguard.parts import detection
     from photoguard.parts.detect.base import Face
 
     class Detector:
@@ -93,7 +93,7 @@ def test_flagged_photos_come_first(tmp_path, monkeypatch):
                 return [Face((10, 10, 40, 40), 0.95)]
             return [Face((10, 10, 40, 40), 0.3)] if rgb.shape[0] > rgb.shape[1] else []
 
-    monkeypatch.setattr(pipeline, "get_detector", lambda options: Detector())
+    monkeypatch.setattr(detection, "get_detector", lambda options: Detector())
     monkeypatch.setattr(batch_run, "LocalPool", InProcess)  # the detector above lives in this process
     folder = tmp_path / "in"
     folder.mkdir()

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from photoguard import batch, pipeline
+from photoguard.parts import detection
 from photoguard.errors import DecodeError, ImageTooLarge, VerificationError, VideoTooLong
 from photoguard.options import Options
 from photoguard.batch import run as batch_run
@@ -29,7 +30,7 @@ from video_builders import (FACE, GPS_TEXT, MarkerDetector, make_clip, moving_fa
 def marker_detector(monkeypatch):
     """A MarkerDetector. It lives in this process, so batches run here too."""
     detector = MarkerDetector()
-    monkeypatch.setattr(pipeline, "get_detector", lambda options: detector)
+    monkeypatch.setattr(detection, "get_detector", lambda options: detector)
     monkeypatch.setattr(batch_run, "LocalPool", InProcess)
     return detector
 

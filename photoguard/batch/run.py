@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import Callable, Iterator
 
-from ..parts import atomic
+from ..parts import atomic, detection
 from ..errors import OutputError, OutputExists, PhotoguardError, TimeBudgetExceeded
 from ..options import Options
 from ..parts.results import Entry, Report, Result
@@ -159,27 +159,10 @@ def batch_task(work: Callable, options: Options, cores: int, job: Job, tag: str)
     Returns (work's result, the staged copies).
     """
     if options.faces or job.format == "video":
-        use_cores(cores)
+        detection.use_cores(cores)
     with atomic.staged(tag) as pending:
         value = work(job, options)
     return value, list(pending)
-
-
-_cores_set = 0
-
-
-def use_cores(cores: int) -> None:
-    """-j N means N cores: each worker runs OpenCV (and a video's codecs, which follow it) and
-    onnxruntime on its share of them, so none fight for a core."""
-    global _cores_set
-    if cores != _cores_set:
-        import cv2
-
-        from ..parts.detect import runtime
-
-        cv2.setNumThreads(cores)
-        runtime.use_threads(cores)
-        _cores_set = cores
 
 
 #: a video's time budget grows by this many seconds per second of it: one core takes about 3 s

@@ -11,6 +11,8 @@ import time
 
 from ...errors import UsageError, reason
 from ...options import Options
+from ...parts import detection
+from ...parts.detect import check_engine
 from ...version import __version__
 
 INSTALL = 'pip install "photoguard[cluster]"'
@@ -74,14 +76,10 @@ def prepare(client, function, options: Options):
 
 
 def _ready(options: Options) -> None:
-    from ... import pipeline
-    from .. import run
-    from ...parts.detect import check_engine
-
     if options.faces:
         check_engine(options.detector)
-        run.use_cores(1)
-        pipeline.get_detector(options)
+        detection.use_cores(1)
+        detection.get_detector(options)
 
 
 def threads(client) -> int:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, replace
 
-from ...parts import tracks
+from ...parts import detection, tracks
 from ...parts.detect.base import Face
 from ...errors import VideoDecodeError, reason
 from ...options import Options
@@ -221,9 +221,7 @@ def detect_faces(source: Source, probe: Probe, options: Options, timeline: FaceT
 
 
 def _detect(source: Source, probe: Probe, options: Options, timeline: FaceTimeline) -> None:
-    from ...pipeline import get_detector
-
-    detector = get_detector(detection_options(options)[0])
+    detector = detection.get_detector(detection_options(options)[0])
     small = reduced_size(probe.width, probe.height)
     displayed, shown = probe.displayed, (small[1], small[0]) if probe.rotation % 180 else small
     scale = (displayed[0] / shown[0], displayed[1] / shown[1])

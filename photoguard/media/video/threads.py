@@ -1,6 +1,6 @@
 """How many threads the codecs of one video may use.
 
-The batch gives each worker its share of the cores and tells OpenCV so (``batch.use_cores``:
+The batch gives each worker its share of the cores and tells OpenCV so (``detection.use_cores``:
 one each when there are as many files as cores, all of them for a single video). The codecs
 follow the same share, so ``-j N`` keeps meaning N cores.
 """
