@@ -274,7 +274,7 @@ def _options(common: dict, **specific) -> Options:
 
 
 def _workers(common: dict) -> int:
-    from .batch.run import default_workers
+    from .batch.executors import default_workers
 
     return common["jobs"] or default_workers()
 

@@ -14,8 +14,8 @@ from PIL import Image
 
 from photoguard import batch
 from photoguard.parts import detection
-from photoguard.batch import run as batch_run
-from photoguard.batch.executors.local import InProcess
+from photoguard.batch import executors
+from photoguard.batch.executors import InProcess
 from photoguard.parts.detect.base import Face
 
 REPO = Path(__file__).resolve().parent.parent
@@ -93,7 +93,7 @@ def fake_detector(monkeypatch):
     def install(faces=(), error=None):
         detector = FakeDetector([Face(tuple(b), 0.9) for b in faces], error)
         monkeypatch.setattr(detection, "get_detector", lambda options: detector)
-        monkeypatch.setattr(batch_run, "LocalPool", InProcess)
+        monkeypatch.setattr(executors, "LocalPool", InProcess)
         return detector
     return install
 

@@ -12,8 +12,8 @@ from PIL import Image
 
 from photoguard import batch, review
 from photoguard.batch.plan import portable_name
-from photoguard.batch import run as batch_run
-from photoguard.batch.executors.local import InProcess
+from photoguard.batch import executors
+from photoguard.batch.executors import InProcess
 from photoguard.cli import cli
 from conftest import sha256, tree_hashes, write_leaky_jpeg
 
@@ -94,7 +94,7 @@ def test_flagged_photos_come_first(tmp_path, monkeypatch):
             return [Face((10, 10, 40, 40), 0.3)] if rgb.shape[0] > rgb.shape[1] else []
 
     monkeypatch.setattr(detection, "get_detector", lambda options: Detector())
-    monkeypatch.setattr(batch_run, "LocalPool", InProcess)  # the detector above lives in this process
+    monkeypatch.setattr(executors, "LocalPool", InProcess)  # the detector above lives in this process
     folder = tmp_path / "in"
     folder.mkdir()
     from conftest import photo_pixels

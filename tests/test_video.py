@@ -17,8 +17,9 @@ from photoguard import batch, pipeline
 from photoguard.parts import detection
 from photoguard.errors import DecodeError, ImageTooLarge, VerificationError, VideoTooLong
 from photoguard.options import Options
+from photoguard.batch import executors
 from photoguard.batch import run as batch_run
-from photoguard.batch.executors.local import InProcess
+from photoguard.batch.executors import InProcess
 from photoguard.pipeline import clean_file, scan_file
 from photoguard.media.video import duration_seconds
 from conftest import sha256
@@ -31,7 +32,7 @@ def marker_detector(monkeypatch):
     """A MarkerDetector. It lives in this process, so batches run here too."""
     detector = MarkerDetector()
     monkeypatch.setattr(detection, "get_detector", lambda options: detector)
-    monkeypatch.setattr(batch_run, "LocalPool", InProcess)
+    monkeypatch.setattr(executors, "LocalPool", InProcess)
     return detector
 
 

@@ -8,7 +8,6 @@ is stopped, dies or is lost with its machine leaves only temporary files, which 
 
 from __future__ import annotations
 
-import os
 import secrets
 from contextlib import ExitStack
 from dataclasses import replace
@@ -23,7 +22,8 @@ from ..parts.results import Entry, Report, Result
 from ..pipeline import clean_file, scan_file
 from .state import OutputState, file_sha256, options_fingerprint
 from .plan import Job, find_inputs, plan_outputs
-from .executors.local import Died, Failed, InProcess, LocalPool, Overran
+from . import executors
+from .executors import Died, Failed, Overran
 
 UP_TO_DATE = "up to date (cleaned earlier with the same options)"
 EXISTS_HINT = "(use --overwrite to replace it)"
@@ -200,10 +200,10 @@ def _arrivals(work: Callable, jobs: list[Job], options: Options, executor):
         if jobs[index].dst:
             atomic.remove_temporaries([jobs[index].dst.parent], f"{run}{index}")
 
-    remote = hasattr(executor, "submit")
+    remote = executors.is_remote(executor)
     if remote:  # other machines, other working folders: they are given absolute paths
         items = [(index, (_absolute(job), tag), seconds) for index, (job, tag), seconds in items]
-    runner, cores = _runner(executor, len(items), options)
+    runner, cores = executors.runner(executor, len(items), options)
     for index, answer in runner.run(partial(batch_task, work, options, cores), items, on_stop=left_behind):
         if not isinstance(answer, tuple):
             yield index, _failure(jobs[index], answer), []
@@ -216,19 +216,6 @@ def _arrivals(work: Callable, jobs: list[Job], options: Options, executor):
 
 def _absolute(job: Job) -> Job:
     return replace(job, src=job.src.absolute(), root=job.root.absolute())
-
-
-def _runner(executor, files: int, options: Options):
-    """What runs the files, and how many cores each of its workers may use."""
-    if hasattr(executor, "submit"):
-        from .executors.futures import FuturesRunner
-
-        return FuturesRunner(executor, options), 1  # one file per worker thread, one core each
-    cores = default_workers() if executor is None else executor
-    if cores <= 0:
-        return InProcess(), default_workers()
-    workers = min(cores, files)  # fewer files than cores: each worker gets more cores (videos use them)
-    return LocalPool(workers), max(1, cores // workers)
 
 
 def _failure(job: Job, answer) -> Result:
@@ -282,7 +269,3 @@ def _in_order(arrivals, count: int) -> Iterator:
         while following in waiting:
             yield waiting.pop(following)
             following += 1
-
-
-def default_workers() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -1,7 +1,7 @@
 """photoguard on a Dask cluster: reaching its scheduler and preparing its workers.
 
-Imported only when a run is given a scheduler address or a ``distributed.Client``: a local run
-loads nothing of Dask. Every worker needs photoguard installed (the same version as here) and
+Dask itself (the optional ``cluster`` extra) is imported only when a run is given a scheduler
+address or a ``distributed.Client``: a local run loads nothing of it. Every worker needs photoguard installed (the same version as here) and
 must see the photos and the output folder at the same paths as this computer.
 """
 
@@ -23,7 +23,7 @@ WORKER_SECONDS = 60
 
 def _distributed():
     try:
-        import distributed
+        import distributed  # deferred: an optional extra, for cluster runs only
     except ImportError:
         raise UsageError(f"running on a cluster needs Dask's distributed scheduler: {INSTALL}") from None
     return distributed

@@ -16,6 +16,7 @@ import time
 from typing import Callable, Iterator
 
 from ...parts import atomic
+from . import cluster
 from .local import Died, Failed, Overran
 
 #: files submitted ahead of the free workers, so that none waits for its next file
@@ -112,8 +113,6 @@ class FuturesRunner:
         pending = list(items)
         pending.reverse()
         if self.dask:
-            from . import cluster
-
             function = cluster.prepare(self.executor, function, self.options)
         done: queue.Queue = queue.Queue()
         in_flight: dict = {}
@@ -136,9 +135,7 @@ class FuturesRunner:
             for future in in_flight:
                 future.cancel()
             if self.dask and in_flight:
-                from . import cluster
-
-                cluster.wait_until_stopped(self.executor, [future.key for future in in_flight])
+                    cluster.wait_until_stopped(self.executor, [future.key for future in in_flight])
 
     def _submit(self, function, args, seconds, key):
         if self.dask:  # pure=False: every file is new work, even with equal arguments
@@ -150,8 +147,6 @@ class FuturesRunner:
             return _AHEAD * getattr(self.executor, "_max_workers", 4)
         asked, count = self._threads
         if time.monotonic() - asked > 5:  # asked again every few seconds: clusters grow
-            from . import cluster
-
             count = cluster.threads(self.executor)
             self._threads = (time.monotonic(), count)
         return _AHEAD * max(1, count)
