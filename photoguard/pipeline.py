@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from .media import frames
-from .parts import detection, picture, regions
+from .media.video import Source, clean_video, scan_video
+from .media.video.motion import clip_path, embedded_clip
+from .parts import atomic, detection, picture, regions
 from .parts.detect.base import Face
-from .errors import DecodeError, InputError, OutputExists, UnsupportedFormat, VerificationError
+from .errors import DecodeError, InputError, OutputExists, PhotoguardError, UnsupportedFormat, VerificationError
 from .parts.atomic import write_atomically
 from .parts.formats import (BY_NAME, SNIFF_BYTES, Container, EncodeHints, FormatHandler, Timing, jpeg_lossless,
                             output_format, png_lossless, sniff)
@@ -52,8 +55,6 @@ def is_video(path: Path) -> bool:
 def scan_file(path: Path | str, options: Options = Options()) -> Report:
     path = Path(path)
     if is_video(path):
-        from .media.video import Source, scan_video
-
         return scan_video(Source(path), options)
     data, handler = read_input(path)
     image = picture.open_image(data, path, options.max_pixels)
@@ -75,13 +76,45 @@ def clean_file(src: Path | str, dst: Path | str, options: Options = Options()) -
     if dst.exists() and not options.overwrite:
         raise OutputExists(f"{dst} already exists", dst)
     if is_video(src):
-        from .media.video import Source, clean_video
-
         return clean_video(Source(src), dst, options)
     if options.keep_motion:
-        from .media.video.motion import clean_with_clip
+        return _clean_with_clip(src, dst, options)
+    return clean_picture(src, dst, options)
 
-        return clean_with_clip(src, dst, options)
+
+def _clean_with_clip(src: Path, dst: Path, options: Options) -> Result:
+    """A photo, plus its Motion Photo clip when it has one (``--keep-motion``).
+
+    The still is the main copy: a clip that cannot be cleaned is left out (as without
+    ``--keep-motion``) and the result says why, but a still that cannot be written takes its
+    clip with it: no clip is left without its still.
+    """
+    still_options = replace(options, keep_motion=False)
+    try:
+        clip = embedded_clip(src.read_bytes())
+    except OSError:
+        clip = None  # clean_picture says why the file cannot be read
+    if clip is None:
+        return clean_picture(src, dst, still_options)
+    clip_dst = clip_path(dst)
+    try:
+        motion = clean_video(Source(src, data=clip), clip_dst, options)
+    except PhotoguardError as exc:
+        result = clean_picture(src, dst, still_options)
+        result.motion = Result(src, None, "failed", error=f"its Motion Photo video was not kept: {exc}")
+        return result
+    try:
+        result = clean_picture(src, dst, still_options)
+    except BaseException:
+        # the clip written by this call (still staged, in a batch): the pair appears whole or not at all
+        atomic.written_path(clip_dst).unlink(missing_ok=True)
+        raise
+    result.motion = motion
+    return result
+
+
+def clean_picture(src: Path, dst: Path, options: Options) -> Result:
+    """A photo's copy: a still, or an animation's frames or a document's pages."""
     data, handler = read_input(src)
     image = picture.open_image(data, src, options.max_pixels)
     containers = structure(handler, data, src)

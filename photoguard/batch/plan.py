@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ..parts.formats import BY_NAME, IMAGE_SUFFIXES, SNIFF_BYTES, output_format, sniff
+from ..media.video.motion import clip_path
 from ..parts.results import Entry
 
 OUTPUT_SUFFIX = "-safe"
@@ -138,8 +139,6 @@ def plan_outputs(jobs: list[Job], out: Path | None, requested_format: str, renam
 def _clear_of_motion_clips(planned: list[Job], taken: set[str]) -> list[Job]:
     """A video whose copy would take the name of a Motion Photo's clip (IMG_1-motion.mp4 beside
     IMG_1.jpg, with --keep-motion) is named after its origin instead, as other collisions are."""
-    from ..media.video.motion import clip_path
-
     clips = {_fold(clip_path(job.dst)) for job in planned if job.dst and job.format in ("jpeg", "heif")}
     moved = []
     for job in planned:

@@ -19,6 +19,7 @@ from ..parts import atomic, detection
 from ..errors import OutputError, OutputExists, PhotoguardError, TimeBudgetExceeded
 from ..options import Options
 from ..parts.results import Entry, Report, Result
+from ..media.video.motion import clip_path
 from ..pipeline import clean_file, scan_file
 from .state import OutputState, file_sha256, options_fingerprint
 from .plan import Job, find_inputs, plan_outputs
@@ -112,14 +113,8 @@ def guarded(job: Job, options: Options, action: Callable) -> Report | Result:
 
 def _with_history(job: Job, state: OutputState, options: Options) -> Job:
     """The job, with what the output folder's state recorded about its copies."""
-    clip = state.previous(motion_clip(job.dst)) if options.keep_motion else None
+    clip = state.previous(clip_path(job.dst)) if options.keep_motion else None
     return replace(job, previous=state.previous(job.dst), previous_clip=clip)
-
-
-def motion_clip(dst: Path) -> Path:
-    from ..media.video.motion import clip_path
-
-    return clip_path(dst)
 
 
 def _clean_planned(job: Job, options: Options) -> Result:
@@ -131,7 +126,7 @@ def _clean_planned(job: Job, options: Options) -> Result:
     source, fingerprint = file_sha256(job.src), options_fingerprint(options)
     ours = _ours(job.dst, job.previous)
     # a clip recorded before must still be there as it was (a photo with no clip has none)
-    clip_kept = job.previous_clip is None or _ours(motion_clip(job.dst), job.previous_clip)
+    clip_kept = job.previous_clip is None or _ours(clip_path(job.dst), job.previous_clip)
     if ours and clip_kept and all(previous is None or (previous.source, previous.options) == (source, fingerprint)
                                   for previous in (job.previous, job.previous_clip)):
         return Result(job.src, job.dst, "skipped", error=UP_TO_DATE)

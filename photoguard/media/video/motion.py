@@ -1,24 +1,16 @@
-"""Motion Photos: the short video a Google or Samsung phone stores inside a photo, kept as a
-cleaned clip of its own next to the still (``--keep-motion``).
+"""Motion Photos: the short video a Google or Samsung phone stores inside a photo, and the name
+of its cleaned clip next to the still's copy (``--keep-motion``; the pipeline cleans the pair).
 
 Google and Samsung JPEGs carry the MP4 after the JPEG's end (Samsung follows it with its own
 SEF trailer); Samsung HEICs carry it in a top-level ``mpvd`` box, Google HEICs after the HEIF
 boxes. The clip is taken as the run of MP4 top-level boxes that starts with its ``ftyp``,
 up to the first bytes that are not one.
-
-The still is the main copy: a clip that cannot be cleaned is left out (as without
-``--keep-motion``) and the result says why, but a still that cannot be written takes its
-clip with it: no clip is left without its still.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
-from ...parts import atomic
-from ...errors import PhotoguardError
-from ...options import Options
 from ...parts.isobmff import Box, children
 
 #: the clip's name: the still's copy's name with this ending
@@ -82,33 +74,3 @@ def _leading_boxes(data: bytes, start: int) -> list[Box]:
     except ValueError:
         pass
     return boxes
-
-
-def clean_with_clip(src: Path, dst: Path, options: Options):
-    """``clean_file`` for a photo, plus its Motion Photo clip when it has one."""
-    from ...pipeline import Result, clean_file
-    from .clean import clean_video
-    from .source import Source
-
-    still_options = replace(options, keep_motion=False)
-    try:
-        clip = embedded_clip(src.read_bytes())
-    except OSError:
-        clip = None  # clean_file says why the file cannot be read
-    if clip is None:
-        return clean_file(src, dst, still_options)
-    clip_dst = clip_path(dst)
-    try:
-        motion = clean_video(Source(src, data=clip), clip_dst, options)
-    except PhotoguardError as exc:
-        result = clean_file(src, dst, still_options)
-        result.motion = Result(src, None, "failed", error=f"its Motion Photo video was not kept: {exc}")
-        return result
-    try:
-        result = clean_file(src, dst, still_options)
-    except BaseException:
-        # the clip written by this call (still staged, in a batch): the pair appears whole or not at all
-        atomic.written_path(clip_dst).unlink(missing_ok=True)
-        raise
-    result.motion = motion
-    return result
