@@ -25,7 +25,7 @@ from .parts import atomic, detection, picture, regions
 from . import batch, pipeline
 from .parts.detect.base import Face, iou
 from .errors import OutputError, UsageError
-from .parts.metadata import KIND_WORDS, read_metadata
+from .parts.metadata import KIND_WORDS
 from .parts.results import Result
 from .options import Options
 from .batch.plan import Job, default_output_root
@@ -129,10 +129,9 @@ def _preview(job: Job, options: Options) -> Preview:
         photo = _video_card(Source(job.src), job.src, report.metadata.kinds, report.faces, report.seconds or 0.0,
                             obscure=options)
         return Preview(job.src, photo, faces=report.faces)
-    data, handler = pipeline.read_input(job.src)
-    image = picture.open_image(data, job.src, options.max_pixels)
-    metadata = read_metadata(image, pipeline.structure(handler, data, job.src))
-    displayed = picture.displayed_size(image)
+    photo = picture.read_file(job.src, options.max_pixels)
+    data, metadata = photo.data, photo.metadata
+    displayed = picture.displayed_size(photo.image)
     detected = detection.find_faces(data, job.src, options, displayed) if options.faces else []
     faces = regions.apply(options, data, detected)
     shown = picture.for_detection(data, job.src, options.max_pixels, LARGE_SIDE)

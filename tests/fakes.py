@@ -21,16 +21,16 @@ class _FaceEverywhere:
 def stuck_while_checking_one_photo() -> None:
     """Every photo has a face; the one of STUCK_SIZE hangs, uninterruptibly, once its copy is
     written under its temporary name (while it is being checked), as a call stuck in C would."""
-    from photoguard import pipeline
+    from photoguard.media import still
     from photoguard.parts import detection
 
     detection.get_detector = lambda options: _FaceEverywhere()
-    checked = pipeline.verify_copy
+    checked = still.verify_copy
 
     def verify(path, handler, expected_size):
         if expected_size == STUCK_SIZE:
             time.sleep(600)
         checked(path, handler, expected_size)
 
-    pipeline.verify_copy = verify
+    still.verify_copy = verify
 

@@ -16,6 +16,7 @@ from PIL import Image, ImageCms, ImageFilter
 import builders
 from photoguard.parts import icc
 from photoguard import pipeline
+from photoguard.media import still
 from photoguard.parts.detect.base import Face
 from photoguard.options import Options
 
@@ -88,7 +89,7 @@ def test_lossless_jpeg_keeps_a_clean_profile_and_the_same_colours(tmp_path, spac
 @pytest.mark.parametrize("space", PROFILES)
 @pytest.mark.parametrize("suffix", [".png", ".webp", ".jpg"])
 def test_reencoded_copies_are_converted_to_srgb(tmp_path, monkeypatch, space, suffix):
-    monkeypatch.setattr(pipeline, "find_faces", lambda *args: [Face((0, 0, 2, 2), 0.9)])
+    monkeypatch.setattr(still, "find_faces", lambda *args: [Face((0, 0, 2, 2), 0.9)])
     profile = builders.device_profile(PROFILES[space])
     out = io.BytesIO()
     photo().save(out, {".png": "PNG", ".webp": "WEBP", ".jpg": "JPEG"}[suffix], icc_profile=profile,

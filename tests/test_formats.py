@@ -21,7 +21,8 @@ from photoguard.parts.formats.jpeg import EXIF_ORIENTATION, ICC_CLEAN, JpegHandl
 from photoguard.parts.formats.jpeg_lossless import strip
 from photoguard.options import Options
 from photoguard.parts.picture import register_heif
-from photoguard.pipeline import clean_file, verify_copy
+from photoguard.media.copies import verify_copy
+from photoguard.pipeline import clean_file
 
 NO_FACES = Options(faces=False)
 SAMPLES = {
@@ -162,10 +163,10 @@ def test_jpeg_walk_tolerates_stray_bytes_and_corrupt_scan_bytes():
 
 @pytest.mark.parametrize("turn", [1, 6])
 def test_faces_force_a_reencode_with_the_source_tables(tmp_path, monkeypatch, turn):
-    from photoguard import pipeline
+    from photoguard.media import still
     from photoguard.parts.detect.base import Face
 
-    monkeypatch.setattr(pipeline, "find_faces", lambda *args: [Face((2, 2, 10, 10), 0.9)])
+    monkeypatch.setattr(still, "find_faces", lambda *args: [Face((2, 2, 10, 10), 0.9)])
     from PIL import ImageFilter, ImageOps
 
     photo_like = builders.picture((256, 192)).filter(ImageFilter.GaussianBlur(1))  # noise is not photo-like

@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from PIL import Image
 
 import builders
-from photoguard import Options, clean_file, pipeline, scan_file
+from photoguard import Options, clean_file, scan_file
+from photoguard.media import copies
 from photoguard.parts import detection
 from photoguard.media import frames
 from photoguard.cli import cli
@@ -182,12 +183,12 @@ def test_verification_checks_the_frames_and_their_timing(tmp_path):
     shown[0].save(path, "PNG", save_all=True, append_images=shown[1:], duration=[40 + 10 * i for i in range(8)])
     sequence = frames.decode(Image.open(path), path, 10**9)
     handler = BY_NAME["png"]
-    pipeline.verify_copy(path, handler, (64, 48), sequence, sequence.timing)
+    copies.verify_copy(path, handler, (64, 48), sequence, sequence.timing)
     for timing in (Timing(sequence.timing.durations[:-1], 0), Timing((5,) * 8, 0), Timing(sequence.timing.durations, 2)):
         with pytest.raises(VerificationError):
-            pipeline.verify_copy(path, handler, (64, 48), sequence, timing)
+            copies.verify_copy(path, handler, (64, 48), sequence, timing)
     with pytest.raises(VerificationError, match="holds 8 pictures, expected 1"):
-        pipeline.verify_copy(path, handler, (64, 48))
+        copies.verify_copy(path, handler, (64, 48))
 
 
 def test_transparent_gif_keeps_its_transparent_background(tmp_path, fake_detector):

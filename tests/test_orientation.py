@@ -10,6 +10,7 @@ from PIL import Image, ImageCms, ImageOps
 
 import builders
 from photoguard import pipeline
+from photoguard.media import still
 from photoguard.parts.detect.base import Face
 from photoguard.options import Options
 from photoguard.parts.picture import register_heif
@@ -62,7 +63,7 @@ def test_orientation_without_faces(tmp_path, kind, turn):
 
 @pytest.mark.parametrize("turn", ORIENTATIONS)
 def test_orientation_when_a_jpeg_is_reencoded(tmp_path, monkeypatch, turn):
-    monkeypatch.setattr(pipeline, "find_faces", lambda *args: [Face((0, 40, 4, 4), 0.9)])
+    monkeypatch.setattr(still, "find_faces", lambda *args: [Face((0, 40, 4, 4), 0.9)])
     source = builders.jpeg(orientation=turn)
     copy = clean(tmp_path, source, ".jpg", Options(faces=True))
     assert_same_picture(source, copy, tolerance=6.0)

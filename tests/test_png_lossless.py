@@ -20,7 +20,8 @@ from photoguard.errors import VerificationError
 from photoguard.parts.formats import BY_NAME
 from photoguard.parts.formats.png_lossless import strip
 from photoguard.options import Options
-from photoguard.pipeline import clean_file, verify_copy
+from photoguard.media.copies import verify_copy
+from photoguard.pipeline import clean_file
 
 NO_FACES = Options(faces=False)
 KEPT = {"IHDR", "PLTE", "tRNS", "gAMA", "cHRM", "sRGB", "pHYs", "sBIT", "IDAT", "IEND", "iCCP"}

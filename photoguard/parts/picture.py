@@ -1,20 +1,62 @@
-"""Decoding: open safely, apply orientation, bring colours to sRGB, reduce for detection."""
+"""Reading a photo file, and decoding it: open safely, apply orientation, bring colours to sRGB,
+reduce for detection."""
 
 from __future__ import annotations
 
 import functools
 import io
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageCms
 
-from ..errors import DecodeError, ImageTooLarge, UnsafeToClean, reason
+from ..errors import DecodeError, ImageTooLarge, InputError, UnsafeToClean, UnsupportedFormat, reason
+from .formats import Container, FormatHandler, sniff
+from .metadata import Metadata, read_metadata
 
 # photoguard checks the declared size against its own --max-pixels budget instead
 Image.MAX_IMAGE_PIXELS = None
 _heif_registered = False
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+@dataclass
+class PictureFile:
+    """A photo file read whole and opened (its header: pixels are decoded later), with its
+    structure and the metadata it holds; what the handlers of stills and sequences start from."""
+
+    path: Path
+    data: bytes
+    handler: FormatHandler
+    image: Image.Image
+    containers: list[Container]
+    metadata: Metadata
+
+
+def read_file(path: Path, max_pixels: int) -> PictureFile:
+    data, handler = read_input(path)
+    image = open_image(data, path, max_pixels)
+    containers = structure(handler, data, path)
+    return PictureFile(path, data, handler, image, containers, read_metadata(image, containers))
+
+
+def read_input(src: Path) -> tuple[bytes, FormatHandler]:
+    try:
+        data = src.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror or exc}", src) from exc
+    handler = sniff(data[:32])
+    if handler is None:
+        raise UnsupportedFormat("the content is not an image photoguard reads", src)
+    return data, handler
+
+
+def structure(handler: FormatHandler, data: bytes, src: Path):
+    try:
+        return handler.containers(data)
+    except ValueError as exc:
+        raise DecodeError(f"damaged {handler.name.upper()} structure: {exc}", src) from exc
 
 
 def register_heif() -> None:
