@@ -12,13 +12,17 @@ __all__ = ["ExitCode", "Options", "PhotoguardError", "Report", "Result", "clean_
 
 
 def __getattr__(name: str):
-    # the pipeline pulls in numpy and Pillow: load it on first use so `photoguard --help` is quick
-    if name in ("Report", "Result", "clean_file", "scan_file"):
-        from . import pipeline
+    # the library pulls in numpy and Pillow: loaded on first use, so that `photoguard --help` is quick
+    if name in ("Report", "Result"):
+        from .parts import results  # deferred: start-up
+
+        return getattr(results, name)
+    if name in ("clean_file", "scan_file"):
+        from . import pipeline  # deferred: start-up
 
         return getattr(pipeline, name)
     if name == "clean_paths":
-        from . import batch
+        from . import batch  # deferred: start-up
 
         return batch.clean_paths
     raise AttributeError(f"module 'photoguard' has no attribute {name!r}")

@@ -1,5 +1,9 @@
 """The command line: parse, build Options, call the library, report, exit.
 
+Of the library only errors and options are imported here at the top; the rest is imported
+inside the commands (each such import says "deferred: start-up"), so that numpy, Pillow,
+OpenCV and onnxruntime load only for a command that runs and ``photoguard --help`` is quick.
+
 Exit codes: 0 all done, 1 some files failed (the rest were cleaned), 2 usage error,
 130 interrupted (SIGINT), 143 terminated (SIGTERM). stdout carries results only (``--json``); messages and progress go to stderr.
 """
@@ -123,21 +127,21 @@ def clean(paths, output, mode, mask_scale, output_format, overwrite, rename, rev
         if scheduler and common["jobs"]:
             raise UsageError("-j sets the worker processes of this computer; with --scheduler the cluster's "
                              "workers do the work")
-    from . import batch
-    from .batch import plan
+    from . import batch  # deferred: start-up
+    from .batch import plan  # deferred: start-up
 
     with _reported_errors():
         jobs = plan.plan_outputs(plan.find_inputs(list(paths), common["follow_links"]), output,
                                  options.output_format, rename)
     work, pages = batch.clean_job, None
     if review:
-        from . import review as review_page
+        from . import review as review_page  # deferred: start-up
 
         work, pages = review_page.clean_and_preview, review_page.Pages(options, show_paths, cleaned=True)
     with ExitStack() as resources:
         executor = _workers(common)
         if scheduler:
-            from .batch.executors import cluster
+            from .batch.executors import cluster  # deferred: start-up
 
             with _reported_errors():
                 executor = resources.enter_context(cluster.connect(scheduler))
@@ -146,7 +150,7 @@ def clean(paths, output, mode, mask_scale, output_format, overwrite, rename, rev
 
 def _clean_jobs(jobs, options, executor, work, pages, common) -> None:
     """Run the planned jobs, report each result and the summary, and exit with the right code."""
-    from . import batch, report
+    from . import batch, report  # deferred: start-up
 
     tally, stopped = report.Tally(), None
     # library errors (another run holds the output folder...) end the run with one line; an
@@ -197,10 +201,10 @@ def review(paths, output, mode, mask_scale, regions, show_paths, **common):
     """
     with _reported_errors():
         options = _options(common, mode=mode, mask_scale=mask_scale, regions=_regions(regions))
-    from . import batch, report
-    from .batch import plan
-    from .parts.results import Result
-    from . import review as review_page
+    from . import batch, report  # deferred: start-up
+    from .batch import plan  # deferred: start-up
+    from .parts.results import Result  # deferred: start-up
+    from . import review as review_page  # deferred: start-up
 
     with _reported_errors():
         jobs = plan.plan_outputs(plan.find_inputs(list(paths), common["follow_links"]), output,
@@ -224,7 +228,7 @@ def review(paths, output, mode, mask_scale, regions, show_paths, **common):
 def _regions(path: Path | None):
     if path is None:
         return None
-    from .parts import regions
+    from .parts import regions  # deferred: start-up
 
     return regions.load(path)
 
@@ -240,9 +244,9 @@ def scan(paths, **common):
     """
     with _reported_errors():
         options = _options(common)
-    from . import batch, report
-    from .batch import plan
-    from .parts.results import Result
+    from . import batch, report  # deferred: start-up
+    from .batch import plan  # deferred: start-up
+    from .parts.results import Result  # deferred: start-up
 
     with _reported_errors():
         jobs = plan.find_inputs(list(paths), common["follow_links"])
@@ -267,14 +271,14 @@ def _options(common: dict, **specific) -> Options:
                       faces=not common["no_faces"], max_pixels=common["max_pixels"],
                       max_duration=common["max_duration"], max_seconds=common["max_seconds"], **specific)
     if options.faces:
-        from .parts.detect import check_engine
+        from .parts.detect import check_engine  # deferred: start-up
 
         check_engine(options.detector)
     return options
 
 
 def _workers(common: dict) -> int:
-    from .batch.executors import default_workers
+    from .batch.executors import default_workers  # deferred: start-up
 
     return common["jobs"] or default_workers()
 
@@ -287,7 +291,7 @@ class _reported_errors:
 
     def __exit__(self, kind, error, traceback):
         if isinstance(error, PhotoguardError):
-            from .report import printable
+            from .report import printable  # deferred: start-up
 
             where = f"{printable(error.path)}: " if error.path and str(error.path) not in error.message else ""
             click.echo(f"photoguard: {where}{printable(error)}", err=True)

@@ -29,6 +29,12 @@ from .parts.metadata import KIND_WORDS
 from .parts.results import Result
 from .options import Options
 from .batch.plan import Job, default_output_root
+from .media.video import Source, duration_seconds
+from .media.video import Source, scan_video
+import numpy as np
+from .parts.obscure import obscure
+from .batch.state import file_sha256
+from .media.video.preview import contact_sheet
 
 PAGE_NAME = "photoguard-review.html"
 FILES_FOLDER = "photoguard-review"
@@ -94,8 +100,6 @@ def clean_and_preview(job: Job, options: Options) -> Result:
     written = atomic.written_path(result.output)  # in a batch, the copy is not in place yet
     try:
         if pipeline.is_video(written):
-            from .media.video import Source, duration_seconds
-
             reviewed.photo = _video_card(Source(written), result.input, result.removed, result.faces,
                                          duration_seconds(written))
             return reviewed
@@ -123,8 +127,6 @@ def preview_job(job: Job, options: Options) -> Preview | Result:
 
 def _preview(job: Job, options: Options) -> Preview:
     if pipeline.is_video(job.src):
-        from .media.video import Source, scan_video
-
         report = scan_video(Source(job.src), options)
         photo = _video_card(Source(job.src), job.src, report.metadata.kinds, report.faces, report.seconds or 0.0,
                             obscure=options)
@@ -137,10 +139,6 @@ def _preview(job: Job, options: Options) -> Preview:
     shown = picture.for_detection(data, job.src, options.max_pixels, LARGE_SIDE)
     shown.thumbnail((LARGE_SIDE, LARGE_SIDE), Image.Resampling.LANCZOS)
     if faces:
-        import numpy as np
-
-        from .parts.obscure import obscure
-
         fx, fy = shown.width / displayed[0], shown.height / displayed[1]
         scaled = [face.scaled(fx, fy) for face in faces]
         shown = Image.fromarray(obscure(np.asarray(shown), scaled, options.mode, options.mask_scale))
@@ -151,9 +149,6 @@ def _preview(job: Job, options: Options) -> Preview:
 def _video_card(frames_from, original: Path, removed: list[str], spans: list, seconds: float,
                 obscure: Options | None = None) -> Photo:
     """A video's card: a few of its frames side by side, the faces outlined in each."""
-    from .batch.state import file_sha256
-    from .media.video.preview import contact_sheet
-
     sheet, outlined, times = contact_sheet(frames_from, seconds, spans, obscure)
     photo = _photo(file_sha256(original), sheet.size, outlined, removed, sheet, large=True)
     photo.times = [round(t, 2) for t in times]

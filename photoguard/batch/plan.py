@@ -12,6 +12,7 @@ from ..errors import UsageError
 from ..parts.formats import BY_NAME, IMAGE_SUFFIXES, SNIFF_BYTES, output_format, sniff
 from ..media.video.motion import clip_path
 from ..parts.results import Entry
+from .state import file_sha256
 
 OUTPUT_SUFFIX = "-safe"
 
@@ -209,8 +210,6 @@ def _long_paths_where_needed(jobs: list[Job]) -> list[Job]:
 
 
 def _content_digest(path: Path) -> str:
-    from .state import file_sha256
-
     try:
         return file_sha256(path)[:16]
     except OSError:  # unreadable now: the job reports it when it tries to read the file

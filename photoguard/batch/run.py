@@ -25,6 +25,7 @@ from .state import OutputState, file_sha256, options_fingerprint
 from .plan import Job, find_inputs, plan_outputs
 from . import executors
 from .executors import Died, Failed, Overran
+from ..media.video import duration_seconds
 
 UP_TO_DATE = "up to date (cleaned earlier with the same options)"
 EXISTS_HINT = "(use --overwrite to replace it)"
@@ -170,8 +171,6 @@ def budget_seconds(job: Job, options: Options) -> float:
     proportion to its length (up to --max-duration, beyond which it is refused anyway)."""
     if options.max_seconds <= 0 or job.format != "video":
         return options.max_seconds
-    from ..media.video import duration_seconds
-
     try:
         length = min(duration_seconds(job.src), options.max_duration)
     except PhotoguardError:

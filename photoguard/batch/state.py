@@ -17,6 +17,7 @@ from ..errors import UsageError
 from ..options import Options
 from ..parts.results import Entry
 from ..version import __version__
+from filelock import FileLock, Timeout
 
 STATE_FOLDER = ".photoguard"
 #: options that change neither the pixels nor the metadata of a copy
@@ -44,8 +45,6 @@ class OutputState:
         self.root = root
         self.folder = root / STATE_FOLDER
         self.folder.mkdir(parents=True, exist_ok=True)
-        from filelock import FileLock, Timeout
-
         # the operating system's own lock (flock, or LockFileEx on Windows): it ends with the
         # process, so a run that was killed never leaves the folder locked
         self._lock = FileLock(self.folder / "lock", timeout=0)

@@ -48,7 +48,7 @@ def use_cores(cores: int) -> None:
     onnxruntime on its share of them, so none fight for a core."""
     global _cores_set
     if cores != _cores_set:
-        import cv2  # deferred: a process that cleans no video and looks for no face never loads OpenCV
+        import cv2  # deferred: start-up (OpenCV is loaded only by the work that uses it)
 
         cv2.setNumThreads(cores)
         runtime.use_threads(cores)

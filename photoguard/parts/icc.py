@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import struct
+import numpy as np
 
 HEADER_SIZE = 128
 #: tags that define how to turn the stored numbers into colours; everything else is dropped
@@ -129,8 +130,6 @@ def matrix_profile(primaries: tuple, white: tuple = (0.3127, 0.3290), gamma: flo
     ``gamma`` None means the sRGB curve. Used to make test photos with Display P3 or
     Adobe RGB colours without shipping a profile file.
     """
-    import numpy as np
-
     def xyz(x, y):
         return np.array([x / y, 1.0, (1 - x - y) / y])
 

@@ -9,6 +9,8 @@ from datetime import datetime
 from PIL import ExifTags, Image
 
 from .formats import Container
+from . import icc
+from .formats.jpeg import is_orientation_exif
 
 _GPS_IFD, _EXIF_IFD, _IFD1 = ExifTags.IFD.GPSInfo, ExifTags.IFD.Exif, ExifTags.IFD.IFD1
 _T = ExifTags.Base
@@ -158,8 +160,6 @@ def _read_exif(exif: Image.Exif, found: Metadata, kinds: set[str]) -> None:
 
 
 def _clean_profile(image: Image.Image) -> bool:
-    from . import icc
-
     profile = image.info.get("icc_profile")
     return isinstance(profile, bytes) and icc.is_clean(profile)
 
@@ -220,9 +220,6 @@ def _plain_size(size: int) -> str:
 def harmless_info(info: dict) -> set[str]:
     """Keys of a decoded copy's ``info`` that a clean copy may hold: an EXIF block with only
     the Orientation tag, and an ICC profile that icc.sanitise has cleaned."""
-    from . import icc
-    from .formats.jpeg import is_orientation_exif
-
     allowed = set()
     exif = info.get("exif")
     if isinstance(exif, bytes) and is_orientation_exif(exif if exif.startswith(b"Exif") else b"Exif\0\0" + exif):

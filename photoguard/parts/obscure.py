@@ -80,7 +80,7 @@ def _in_own_colours(before: np.ndarray, after: np.ndarray) -> None:
 
 
 def _obscure(out: np.ndarray, faces: list[Face], mode: str, mask_scale: float, noise: bool) -> None:
-    import cv2
+    import cv2  # deferred: start-up (OpenCV is loaded only by the work that uses it)
 
     height, width = out.shape[:2]
     for face in faces:

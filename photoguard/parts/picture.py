@@ -14,6 +14,7 @@ from PIL import Image, ImageCms
 from ..errors import DecodeError, ImageTooLarge, InputError, UnsafeToClean, UnsupportedFormat, reason
 from .formats import Container, FormatHandler, sniff
 from .metadata import Metadata, read_metadata
+from .formats.png import walk
 
 # photoguard checks the declared size against its own --max-pixels budget instead
 Image.MAX_IMAGE_PIXELS = None
@@ -62,7 +63,7 @@ def structure(handler: FormatHandler, data: bytes, src: Path):
 def register_heif() -> None:
     global _heif_registered
     if not _heif_registered:
-        import pillow_heif
+        import pillow_heif  # deferred: start-up (libheif is loaded with the first photo)
 
         pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
         _heif_registered = True
@@ -115,8 +116,6 @@ def seek(image: Image.Image, index: int, path: Path) -> None:
 
 
 def _nothing_after_png_data(data: bytes) -> bool:
-    from .formats.png import walk
-
     try:
         types = [ctype for ctype, _, _ in walk(data)]
     except ValueError:

@@ -23,7 +23,7 @@ WORKER_SECONDS = 60
 
 def _distributed():
     try:
-        import distributed  # deferred: an optional extra, for cluster runs only
+        import distributed  # deferred: an optional extra (cluster runs only)
     except ImportError:
         raise UsageError(f"running on a cluster needs Dask's distributed scheduler: {INSTALL}") from None
     return distributed

@@ -18,6 +18,7 @@ from typing import Callable, Iterator
 from ...parts import atomic
 from . import cluster
 from .local import Died, Failed, Overran
+import os
 
 #: files submitted ahead of the free workers, so that none waits for its next file
 _AHEAD = 2
@@ -72,7 +73,7 @@ def _within(task: Callable, args: tuple, seconds: float):
 def _dask_worker():
     """The Dask worker this thread runs a task for, or None."""
     try:
-        from distributed import get_worker
+        from distributed import get_worker  # deferred: an optional extra (cluster runs only)
 
         return get_worker()
     except (ImportError, ValueError):
@@ -84,7 +85,7 @@ def _cancelled() -> bool:
     worker = _dask_worker()
     if worker is None:
         return False
-    from distributed.worker import thread_state
+    from distributed.worker import thread_state  # deferred: an optional extra (cluster runs only)
 
     task = worker.state.tasks.get(getattr(thread_state, "key", None))
     return task is None or task.state == "cancelled"
@@ -96,8 +97,6 @@ def _leave_soon(delay: float = 2.0) -> None:
     work's thread. Anywhere else, the thread is left to finish on its own."""
     worker = _dask_worker()
     if worker is not None and getattr(worker, "nanny", None):
-        import os
-
         threading.Timer(delay, os._exit, (70,)).start()
 
 

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 from typing import Callable, Iterable, Iterator
+import signal
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,6 @@ def start_method() -> str:
 
 def _serve(connection, function: Callable, setup: Callable | None) -> None:
     """A worker's life: set up once, then answer (key, args) messages until told to stop."""
-    import signal
-
     # Ctrl-C reaches every process of the console: only the batch's own process decides
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if setup:

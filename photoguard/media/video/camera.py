@@ -31,7 +31,7 @@ class CameraTracker:
         self._previous: np.ndarray | None = None
 
     def step(self, rgb: np.ndarray) -> tuple[float, float, float]:
-        import cv2
+        import cv2  # deferred: start-up (OpenCV is loaded only by the work that uses it)
 
         height, width = rgb.shape[:2]
         scale = min(1.0, SIDE / max(width, height, 1))

@@ -26,6 +26,7 @@ from .geometry import upright
 from .probe import Probe
 from .source import Source, open_container
 from .threads import decoding
+from ...parts.detect.centerface import DEFAULT_THRESHOLD
 
 # Measured with bench/video_faces.py on the 20 clips of the dev set (1280x720 mostly, faces
 # of 10 to 750 px): "proxy" is its geometric coverage, "judged" the face judge's pixel count.
@@ -118,8 +119,6 @@ def detection_options(options: Options) -> tuple[Options, float]:
     twice (0: never). A threshold the user chose is used as it is."""
     if options.threshold is not None or options.detector != "centerface":
         return options, 0.0
-    from ...parts.detect.centerface import DEFAULT_THRESHOLD
-
     return replace(options, threshold=CENTERFACE_VIDEO_THRESHOLD), DEFAULT_THRESHOLD
 
 
@@ -266,6 +265,6 @@ def find_faces(source: Source, probe: Probe, options: Options) -> FaceTimeline:
 
 
 def av_errors() -> tuple[type[Exception], ...]:
-    import av
+    import av  # deferred: start-up (PyAV and FFmpeg are loaded only for a video)
 
     return (av.FFmpegError,)

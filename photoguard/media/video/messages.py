@@ -19,7 +19,7 @@ _START_CODE = b"\x00\x00\x01"
 def carries_messages(container, stream) -> bool:
     """True when the stream's sample description or any of its samples holds a message, or
     cannot be read well enough to tell (a copy is then not worth the doubt)."""
-    from av import FFmpegError
+    from av import FFmpegError  # deferred: start-up (PyAV and FFmpeg are loaded only for a video)
 
     codec = stream.codec_context.name
     extradata = bytes(stream.codec_context.extradata or b"")
@@ -46,7 +46,7 @@ ENCODER_NAMES = (b"Lavc",)
 
 def sound_names_its_encoder(container, stream) -> bool:
     """True when a frame of ``stream`` (AAC) names its encoder, or cannot be read."""
-    from av import FFmpegError
+    from av import FFmpegError  # deferred: start-up (PyAV and FFmpeg are loaded only for a video)
 
     try:
         return any(name in packet for packet in _packets(container, stream) for name in ENCODER_NAMES)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...parts.isobmff import Box, children
+from ...parts.formats.jpeg import walk
 
 #: the clip's name: the still's copy's name with this ending
 SUFFIX = "-motion.mp4"
@@ -33,8 +34,6 @@ def embedded_clip(data: bytes) -> bytes | None:
 
 
 def _after_jpeg(data: bytes) -> bytes | None:
-    from ...parts.formats.jpeg import walk
-
     try:
         trailer = next(start for marker, start, _, _ in walk(data) if marker is None)
     except ValueError:

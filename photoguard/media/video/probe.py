@@ -14,6 +14,7 @@ from ...options import Options
 from .messages import carries_messages, sound_names_its_encoder
 from .movie import Movie, Track
 from .source import Source, length_seconds, open_container, read_structure
+from ...parts.isobmff import children, path as box_path
 
 #: more frames per second than any camera records (phones' slow motion reaches 960)
 MAX_FRAME_RATE = 1000
@@ -156,8 +157,6 @@ def _rotation(track: Track | None, path: Path) -> int:
 
 def _has_second_view(movie: Movie, track: Track) -> bool:
     """An MV-HEVC (stereo, 'spatial') video: its sample description has a layered config."""
-    from ...parts.isobmff import children, path as box_path
-
     data = movie.moov_data
     stsd = box_path(data, track.box, "mdia", "minf", "stbl", "stsd")
     if stsd is None:

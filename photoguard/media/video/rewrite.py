@@ -39,7 +39,7 @@ def write_copy(source: Source, handle: BinaryIO, probe: Probe, faces: FaceTimeli
                options: Options) -> Written:
     """Write the copy into ``handle``: an empty file open for reading and writing (as
     ``atomic.write_atomically`` gives it), read back at the end to cut the muxer's empty box."""
-    import av
+    import av  # deferred: start-up (PyAV and FFmpeg are loaded only for a video)
 
     written = Written()
     with open_container(source) as container:
@@ -139,7 +139,7 @@ class _PictureEncode:
     def _mux(self, packets) -> None:
         for packet in packets:
             if self.filter_description and self.filter is None:
-                import av
+                import av  # deferred: start-up (PyAV and FFmpeg are loaded only for a video)
 
                 # made once the encoder is open, so it sees the encoder's parameters; the
                 # stream's own (the parameter sets in the sample description) stay the encoder's

@@ -50,7 +50,7 @@ def read_structure(source: Source) -> Movie:
 @contextmanager
 def open_container(source: Source):
     """The source opened by PyAV (FFmpeg's demuxer)."""
-    import av
+    import av  # deferred: start-up (PyAV and FFmpeg are loaded only for a video)
 
     with source.open() as handle:
         try:

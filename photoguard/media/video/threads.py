@@ -9,7 +9,7 @@ from __future__ import annotations
 
 
 def share() -> int:
-    import cv2
+    import cv2  # deferred: start-up (OpenCV is loaded only by the work that uses it)
 
     return max(1, cv2.getNumThreads())
 

@@ -35,7 +35,7 @@ def verify_copy(path: Path, expected: Expected) -> None:
 
 
 def _decode(path: Path, expected: Expected) -> None:
-    import av
+    import av  # deferred: start-up (PyAV and FFmpeg are loaded only for a video)
 
     try:
         with av.open(str(path)) as container:

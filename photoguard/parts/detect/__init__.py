@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 from .base import Face, FaceDetector
+from . import runtime
+from .model_file import checked_model, engine_error
+from . import centerface, verify
+from .haar import cascade_paths
+from .centerface import CenterFaceDetector
+from .haar import HaarDetector
+from .passes import ThoroughDetector
 
 __all__ = ["Face", "FaceDetector", "check_engine", "make_detector", "release_memory"]
 
@@ -15,13 +22,8 @@ def check_engine(name: str) -> None:
     one line with a fix, or ValueError for an unknown name."""
     if name not in ENGINES:
         raise ValueError(f"unknown face detector {name!r} (choose {' or '.join(ENGINES)})")
-    from . import runtime
-    from .model_file import checked_model, engine_error
-
     cv2 = runtime.import_opencv()
     if name == "centerface":
-        from . import centerface, verify
-
         runtime.import_onnxruntime()
         if not hasattr(getattr(cv2, "dnn", None), "readNetFromTFLite"):  # BlazeFace's reader
             raise engine_error(f"OpenCV {cv2.__version__} cannot read BlazeFace's TFLite model",
@@ -29,8 +31,6 @@ def check_engine(name: str) -> None:
         checked_model(centerface.MODEL_PATH, centerface.MODEL_SHA256)
         checked_model(verify.MODEL_PATH, verify.MODEL_SHA256)
     else:
-        from .haar import cascade_paths
-
         cascade_paths(cv2)
 
 
@@ -41,18 +41,12 @@ def make_detector(name: str, threshold: float | None = None, thorough: bool = Fa
     engine's model files are missing or damaged, ValueError for an unknown name.
     """
     if name == "centerface":
-        from .centerface import CenterFaceDetector
-
         detector: FaceDetector = CenterFaceDetector(threshold)
     elif name == "haar":
-        from .haar import HaarDetector
-
         detector = HaarDetector(threshold)
     else:
         raise ValueError(f"unknown face detector {name!r} (choose centerface or haar)")
     if thorough:
-        from .passes import ThoroughDetector
-
         detector = ThoroughDetector(detector)
     return detector
 
@@ -60,6 +54,4 @@ def make_detector(name: str, threshold: float | None = None, thorough: bool = Fa
 def release_memory() -> None:
     """Give back the working memory detection kept for its next call (see runtime.py): call
     it when the next thing to do needs memory more than the next detection needs speed."""
-    from . import runtime
-
     runtime.release_memory()

@@ -149,7 +149,7 @@ class CenterFaceDetector:
     def _zoomed(self, rgb: np.ndarray, candidates: list[Face]) -> list[Face]:
         """Small faces in windows around ``candidates``, seen ZOOM times bigger than the
         working-size pass saw them."""
-        import cv2
+        import cv2  # deferred: start-up (OpenCV is loaded only by the work that uses it)
 
         h, w = rgb.shape[:2]
         f = self._work_scale(rgb)
@@ -210,7 +210,7 @@ class CenterFaceDetector:
                   overlap: int = _OVERLAP) -> list[Face]:
         """One pass with the longest side scaled to ``side`` pixels (at most ``max_upscale``),
         in overlapping tiles when the scaled image is bigger than TILE_PIXELS."""
-        import cv2
+        import cv2  # deferred: start-up (OpenCV is loaded only by the work that uses it)
 
         h, w = rgb.shape[:2]
         if h == 0 or w == 0:

@@ -72,7 +72,7 @@ class HaarDetector:
     name = "haar"
 
     def __init__(self, threshold: float | None = None, work_side: int = WORK_SIDE):
-        import cv2
+        import cv2  # deferred: start-up (OpenCV is loaded only by the work that uses it)
 
         self.threshold = DEFAULT_THRESHOLD if threshold is None else float(threshold)
         self.work_side = int(work_side)
@@ -84,7 +84,7 @@ class HaarDetector:
             self._cascades[path.name] = cascade
 
     def detect(self, rgb: np.ndarray) -> list[Face]:
-        import cv2
+        import cv2  # deferred: start-up (OpenCV is loaded only by the work that uses it)
 
         h, w = rgb.shape[:2]
         if h == 0 or w == 0:

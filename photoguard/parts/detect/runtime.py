@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .model_file import checked_model, engine_error
+import importlib
 
 _sessions: dict = {}
 #: threads a session built from now on runs on
@@ -39,8 +40,6 @@ def import_opencv():
 
 
 def _engine(module: str, what: str, fix: str):
-    import importlib
-
     try:
         return importlib.import_module(module)
     except ImportError as exc:

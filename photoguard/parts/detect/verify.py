@@ -41,7 +41,7 @@ def _anchor_centres() -> np.ndarray:
 
 class BlazeFaceVerifier:
     def __init__(self, model_path: Path | None = None):
-        import cv2
+        import cv2  # deferred: start-up (OpenCV is loaded only by the work that uses it)
 
         data = read_model(Path(model_path or MODEL_PATH), MODEL_SHA256)
         # one input shape for every call, so one net serves them all
@@ -50,7 +50,7 @@ class BlazeFaceVerifier:
 
     def score(self, rgb: np.ndarray, box: tuple[int, int, int, int]) -> float:
         """How sure BlazeFace is (0 to 1) that ``box`` in the RGB image holds a face."""
-        import cv2
+        import cv2  # deferred: start-up (OpenCV is loaded only by the work that uses it)
 
         x, y, w, h = box
         side = max(1, round(CROP * max(w, h)))

@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from .. import icc
 from .base import Container, EncodeHints, FormatHandler
+import piexif
 
 SOI, EOI, SOS = 0xD8, 0xD9, 0xDA
 #: pseudo-marker for stray bytes between segments
@@ -41,8 +42,6 @@ ICC_SIGNATURE = b"ICC_PROFILE\0"
 @lru_cache(maxsize=16)
 def orientation_exif(orientation: int) -> bytes:
     """APP1 payload (``Exif\\0\\0`` + TIFF) holding only the Orientation tag."""
-    import piexif
-
     return piexif.dump({"0th": {piexif.ImageIFD.Orientation: orientation}})
 
 

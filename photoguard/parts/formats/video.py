@@ -10,6 +10,7 @@ with a movie, media data or padding box.
 from __future__ import annotations
 
 from .base import Container, FormatHandler
+from ..isobmff import children
 
 #: major brands of video files (MP4 and its versions, QuickTime, Apple M4V, 3GPP/3GPP2 and
 #: the camera makers' own); audio-only brands (M4A, M4B, M4P) are not videos
@@ -38,6 +39,4 @@ class VideoHandler(FormatHandler):
         return head[4:8] in _QUICKTIME_FIRST and int.from_bytes(head[:4], "big") >= 8
 
     def containers(self, data: bytes) -> list[Container]:
-        from ..isobmff import children
-
         return [Container(box.type, "", box.size) for box in children(data, 0, len(data))]
