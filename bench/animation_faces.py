@@ -34,9 +34,8 @@ import numpy as np
 from PIL import Image
 
 from photoguard import Options, clean_file
-from photoguard.parts import detection
 from photoguard.media import frames
-from photoguard.parts import tracks
+from photoguard.parts import detection, tracks
 from photoguard.parts.detect.base import Face
 from photoguard.parts.obscure import mask_box
 
@@ -166,7 +165,7 @@ def main() -> None:
             for k, same in steps:
                 looked_at = set()
 
-                def detect_at(index: int) -> list[Face]:
+                def detect_at(index: int, looked_at=looked_at, detections=detections) -> list[Face]:
                     looked_at.add(index)
                     return detections[index]
 

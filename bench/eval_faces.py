@@ -35,8 +35,7 @@ from PIL import Image
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from photoguard.parts.detect import make_detector  # noqa: E402
-from photoguard.parts.detect import centerface  # noqa: E402
+from photoguard.parts.detect import centerface, make_detector  # noqa: E402
 from photoguard.parts.detect.centerface import CenterFaceDetector  # noqa: E402
 from photoguard.parts.detect.passes import ThoroughDetector  # noqa: E402
 

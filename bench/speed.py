@@ -220,7 +220,7 @@ def engine_rows(models: list[Path], runs: int) -> None:
     print(f"\nnetwork pass, one thread, median of {max(runs, 5)} (ratio to {files[0].name})")
     for width, height in ((640, 480), (1280, 960)):
         blob = np.random.default_rng(0).uniform(0, 255, (1, 3, height, width)).astype(np.float32)
-        times = [timed(lambda s=s: s.run(None, {"input.1": blob}), max(runs, 5)) for s in sessions]
+        times = [timed(lambda s=s, blob=blob: s.run(None, {"input.1": blob}), max(runs, 5)) for s in sessions]
         print(f"{width}x{height}: " + ", ".join(
             f"{path.name} {1000 * t:.0f} ms ({t / times[0]:.2f})" for path, t in zip(files, times)))
 
@@ -242,7 +242,7 @@ def time_rows(photos: Path, out: Path, jobs_list, args, extra=()) -> list:
     (name, action) pairs, timed side by side."""
     rows = []
     for jobs in jobs_list:
-        base = timed(lambda: floor(photos, jobs), args.runs)
+        base = timed(lambda jobs=jobs: floor(photos, jobs), args.runs)
         rows.append(("floor (Pillow decode+encode)", jobs, base, base))
         candidates = [("clean --no-faces", photoguard_clean(photos, out, jobs, "--no-faces")),
                       ("clean (defaults)", photoguard_clean(photos, out, jobs))]

@@ -29,8 +29,8 @@ from pathlib import Path
 import av
 import numpy as np
 
-from photoguard.parts import detection
 from photoguard.options import Options
+from photoguard.parts import detection
 
 MASK_SCALE = Options().mask_scale
 MIN_FACE = 10
@@ -115,9 +115,9 @@ def covered(gt_box, faces) -> bool:
 def timeline(truth: dict, per_frame_found: list, every: int, steps: list | None = None):
     """The product's FaceTimeline of a clip (30 fps), fed the cached detections of the frames
     a step of ``every`` looks at (and the camera's motion between them, when cached)."""
-    from photoguard.parts.detect.base import Face
     from photoguard.media.video import faces as face_pass
     from photoguard.media.video.probe import Probe
+    from photoguard.parts.detect.base import Face
 
     count = len(per_frame_found)
     turned = truth["rotation"] % 180

@@ -22,9 +22,9 @@ import av
 import numpy as np
 
 from photoguard import clean_file
-from photoguard.parts import detection
-from photoguard.options import Options
 from photoguard.media.video import encoder
+from photoguard.options import Options
+from photoguard.parts import detection
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".3gp"}
 

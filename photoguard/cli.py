@@ -202,9 +202,9 @@ def review(paths, output, mode, mask_scale, regions, show_paths, **common):
     with _reported_errors():
         options = _options(common, mode=mode, mask_scale=mask_scale, regions=_regions(regions))
     from . import batch, report  # deferred: start-up
+    from . import review as review_page  # deferred: start-up
     from .batch import plan  # deferred: start-up
     from .parts.results import Result  # deferred: start-up
-    from . import review as review_page  # deferred: start-up
 
     with _reported_errors():
         jobs = plan.plan_outputs(plan.find_inputs(list(paths), common["follow_links"]), output,

@@ -19,22 +19,21 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import quote
 
+import numpy as np
 from PIL import Image, ImageOps
 
-from .parts import atomic, detection, picture, regions
 from . import batch, pipeline
-from .parts.detect.base import Face, iou
-from .errors import OutputError, UsageError
-from .parts.metadata import KIND_WORDS
-from .parts.results import Result
-from .options import Options
 from .batch.plan import Job, default_output_root
-from .media.video import Source, duration_seconds
-from .media.video import Source, scan_video
-import numpy as np
-from .parts.obscure import obscure
 from .batch.state import file_sha256
+from .errors import OutputError, UsageError
+from .media.video import Source, duration_seconds, scan_video
 from .media.video.preview import contact_sheet
+from .options import Options
+from .parts import atomic, detection, picture, regions
+from .parts.detect.base import Face, iou
+from .parts.metadata import KIND_WORDS
+from .parts.obscure import obscure
+from .parts.results import Result
 
 PAGE_NAME = "photoguard-review.html"
 FILES_FOLDER = "photoguard-review"

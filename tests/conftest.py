@@ -12,10 +12,9 @@ import piexif
 import pytest
 from PIL import Image
 
-from photoguard import batch
-from photoguard.parts import detection
 from photoguard.batch import executors
 from photoguard.batch.executors import InProcess
+from photoguard.parts import detection
 from photoguard.parts.detect.base import Face
 
 REPO = Path(__file__).resolve().parent.parent

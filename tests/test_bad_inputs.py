@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import photo_pixels, write_leaky_jpeg
 from PIL import Image
 
 from photoguard.cli import cli
-from conftest import photo_pixels, write_leaky_jpeg
 
 
 def _jpeg(pixels=None, **save) -> bytes:

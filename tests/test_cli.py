@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import photo_pixels, tree_hashes, write_leaky_jpeg
 from PIL import Image
 
 from photoguard.cli import cli
-from conftest import photo_pixels, tree_hashes, write_leaky_jpeg
 
 
 def photo_folder(tmp_path: Path) -> Path:

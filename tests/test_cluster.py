@@ -14,17 +14,17 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-import photoguard
-from photoguard import batch
-from photoguard.parts import detection
-from photoguard.batch.executors import cluster as photoguard_cluster
-from photoguard.cli import cli
-from photoguard.options import Options
-from photoguard.batch.plan import find_inputs, plan_outputs
 from conftest import photo_pixels, write_leaky_jpeg
 from fakes import STUCK_SIZE, stuck_while_checking_one_photo
 from test_portable import copies, photos
+
+import photoguard
+from photoguard import batch
+from photoguard.batch.executors import cluster as photoguard_cluster
+from photoguard.batch.plan import find_inputs, plan_outputs
+from photoguard.cli import cli
+from photoguard.options import Options
+from photoguard.parts import detection
 
 distributed = pytest.importorskip("distributed", reason='the cluster extra is not installed: pip install ".[cluster]"')
 

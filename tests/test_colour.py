@@ -9,16 +9,16 @@ import shutil
 import struct
 import subprocess
 
+import builders
 import numpy as np
 import pytest
 from PIL import Image, ImageCms, ImageFilter
 
-import builders
-from photoguard.parts import icc
 from photoguard import pipeline
 from photoguard.media import still
-from photoguard.parts.detect.base import Face
 from photoguard.options import Options
+from photoguard.parts import icc
+from photoguard.parts.detect.base import Face
 
 SRGB = ImageCms.createProfile("sRGB")
 PROFILES = {"display-p3": icc.DISPLAY_P3, "adobe-rgb": icc.ADOBE_RGB}

@@ -9,13 +9,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from photoguard.parts.detect import check_engine, make_detector
-from photoguard.parts.detect import centerface, runtime, verify
+from photoguard.errors import ModelError
+from photoguard.parts.detect import centerface, check_engine, make_detector, runtime, verify
 from photoguard.parts.detect.base import Face
 from photoguard.parts.detect.model_file import checked_model
 from photoguard.parts.detect.nms import nms_faces, nms_indices
 from photoguard.parts.detect.passes import unrotate
-from photoguard.errors import ModelError
 
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).resolve().parent.parent

@@ -8,20 +8,20 @@ import json
 import shutil
 import subprocess
 
+import builders
 import numpy as np
 import pytest
+from conftest import psnr
 from PIL import Image
 
-import builders
-from conftest import psnr
-from photoguard.parts import icc
 from photoguard.errors import VerificationError
+from photoguard.media.copies import verify_copy
+from photoguard.options import Options
+from photoguard.parts import icc
 from photoguard.parts.formats import BY_NAME, sniff
 from photoguard.parts.formats.jpeg import EXIF_ORIENTATION, ICC_CLEAN, JpegHandler, walk
 from photoguard.parts.formats.jpeg_lossless import strip
-from photoguard.options import Options
 from photoguard.parts.picture import register_heif
-from photoguard.media.copies import verify_copy
 from photoguard.pipeline import clean_file
 
 NO_FACES = Options(faces=False)

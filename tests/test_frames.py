@@ -6,19 +6,18 @@ from __future__ import annotations
 import io
 import json
 
+import builders
 import numpy as np
 import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-import builders
 from photoguard import Options, clean_file, scan_file
-from photoguard.media import copies
-from photoguard.parts import detection
-from photoguard.media import frames
 from photoguard.cli import cli
-from photoguard.parts.detect.base import Face
 from photoguard.errors import ImageTooLarge, VerificationError
+from photoguard.media import copies, frames
+from photoguard.parts import detection
+from photoguard.parts.detect.base import Face
 from photoguard.parts.formats import BY_NAME, Container, Timing, sniff
 from photoguard.parts.picture import register_heif
 
@@ -142,7 +141,7 @@ def test_faces_are_looked_for_on_some_frames_and_where_they_change():
         (lambda index: [Face((10 + 5 * index, 10, 20, 20), 0.9)], set(range(10))),  # one moves fast
     ):
         asked = set()
-        found = frames.spread(10, (100, 50), lambda index: asked.add(index) or shown(index), every=3)
+        found = frames.spread(10, (100, 50), lambda index, asked=asked, shown=shown: asked.add(index) or shown(index), every=3)
         assert asked == looked_at
         assert all(found[index] for index in range(10))
 

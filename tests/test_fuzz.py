@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import io
 
+from conftest import leaky_exif, photo_pixels
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
 from photoguard import Options, clean_file, scan_file
 from photoguard.errors import PhotoguardError
-from conftest import leaky_exif, photo_pixels
 
 
 def seeds() -> dict[str, bytes]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import io
 
+import builders
 import pytest
 from PIL import Image
 
-import builders
 from photoguard.parts.formats import sniff
 from photoguard.parts.metadata import harmless_info, read_metadata
 from photoguard.parts.picture import register_heif

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import io
 
+import builders
 import numpy as np
 import pytest
 from PIL import Image, ImageCms, ImageOps
 
-import builders
 from photoguard import pipeline
 from photoguard.media import still
-from photoguard.parts.detect.base import Face
 from photoguard.options import Options
+from photoguard.parts.detect.base import Face
 from photoguard.parts.picture import register_heif
 
 ORIENTATIONS = range(1, 9)

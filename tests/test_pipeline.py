@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import SAMPLES, exiftool_tags, photo_pixels, psnr, sha256, write_leaky_jpeg
 from PIL import Image, ImageOps
 
 from photoguard import Options, clean_file, scan_file
-from photoguard.errors import DecodeError, OutputExists, UnsupportedFormat, VerificationError
-from photoguard.parts.formats import BY_NAME
 from photoguard.batch import clean_job
 from photoguard.batch.plan import Job
-from conftest import SAMPLES, exiftool_tags, photo_pixels, psnr, sha256, write_leaky_jpeg
+from photoguard.errors import DecodeError, OutputExists, UnsupportedFormat, VerificationError
+from photoguard.parts.formats import BY_NAME
 
 # exiftool groups that describe only the file and its pixels
 STRUCTURAL_GROUPS = {"ExifTool", "System", "File", "JFIF", "Composite"}

@@ -8,19 +8,19 @@ import json
 import struct
 import zlib
 
+import builders
 import numpy as np
 import pytest
-from PIL import Image, ImageOps
-
-import builders
 from builders import png_chunk
 from conftest import exiftool_tags
-from photoguard.parts import icc
+from PIL import Image, ImageOps
+
 from photoguard.errors import VerificationError
+from photoguard.media.copies import verify_copy
+from photoguard.options import Options
+from photoguard.parts import icc
 from photoguard.parts.formats import BY_NAME
 from photoguard.parts.formats.png_lossless import strip
-from photoguard.options import Options
-from photoguard.media.copies import verify_copy
 from photoguard.pipeline import clean_file
 
 NO_FACES = Options(faces=False)

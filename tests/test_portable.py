@@ -14,14 +14,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from photoguard import batch
-from photoguard.cli import cli
-from photoguard.batch.state import STATE_FOLDER
-from photoguard.batch import executors
-from photoguard.batch.executors import LocalPool
 from conftest import REPO, photo_pixels, tree_hashes, write_leaky_jpeg
 from fakes import STUCK_SIZE, stuck_while_checking_one_photo
+
+from photoguard.batch import executors
+from photoguard.batch.executors import LocalPool
+from photoguard.batch.state import STATE_FOLDER
+from photoguard.cli import cli
 
 #: modules that exist only on POSIX systems
 POSIX_ONLY = ("fcntl", "termios", "tty", "pty", "resource", "pwd", "grp", "syslog")
@@ -161,7 +160,7 @@ def test_mirrored_names_are_made_portable_and_do_not_collide_by_case(tmp_path):
 
 
 def test_long_windows_paths_use_the_extended_form():
-    from photoguard.batch.plan import Job, WINDOWS_MAX_PATH, _long_paths_where_needed, extended_path
+    from photoguard.batch.plan import WINDOWS_MAX_PATH, Job, _long_paths_where_needed, extended_path
 
     assert extended_path("C:\\Users\\kim\\x") == "\\\\?\\C:\\Users\\kim\\x"
     assert extended_path("\\\\nas\\photos\\x") == "\\\\?\\UNC\\nas\\photos\\x"

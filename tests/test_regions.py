@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import photo_pixels, sha256, write_leaky_jpeg
 from PIL import Image
 
-from photoguard.parts import regions
 from photoguard.cli import cli
-from photoguard.parts.detect.base import Face
 from photoguard.errors import UsageError
-from conftest import photo_pixels, sha256, write_leaky_jpeg
+from photoguard.parts import regions
+from photoguard.parts.detect.base import Face
 
 
 def run(*args):

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from photoguard.cli import cli
-from photoguard.batch.state import STATE_FOLDER, OutputState
 from conftest import photo_pixels, tree_hashes, write_leaky_jpeg
+
+from photoguard.batch.state import STATE_FOLDER, OutputState
+from photoguard.cli import cli
 
 
 def run(*args):

@@ -8,14 +8,14 @@ import shutil
 from pathlib import Path
 
 from click.testing import CliRunner
+from conftest import sha256, tree_hashes, write_leaky_jpeg
 from PIL import Image
 
-from photoguard import batch, review
-from photoguard.batch.plan import portable_name
+from photoguard import review
 from photoguard.batch import executors
 from photoguard.batch.executors import InProcess
+from photoguard.batch.plan import portable_name
 from photoguard.cli import cli
-from conftest import sha256, tree_hashes, write_leaky_jpeg
 
 HOSTILE = "<script>alert(1)<!-- <img src=x onerror=alert(1)> & \"quoted\" 'x'.jpg"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from photoguard import Options
-from photoguard.errors import UsageError
 from photoguard.batch.state import STATE_FOLDER, Entry, OutputState, options_fingerprint
+from photoguard.errors import UsageError
 
 
 def test_entries_survive_a_reopen_and_hold_no_names(tmp_path):

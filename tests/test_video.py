@@ -12,19 +12,27 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from conftest import sha256
+from video_builders import (
+    FACE,
+    GPS_TEXT,
+    MarkerDetector,
+    make_clip,
+    moving_face,
+    mux_audio,
+    panning,
+    plant_phone_metadata,
+)
 
 from photoguard import batch, pipeline
-from photoguard.parts import detection
-from photoguard.errors import DecodeError, ImageTooLarge, VerificationError, VideoTooLong
-from photoguard.options import Options
 from photoguard.batch import executors
 from photoguard.batch import run as batch_run
 from photoguard.batch.executors import InProcess
-from photoguard.pipeline import clean_file, scan_file
+from photoguard.errors import DecodeError, ImageTooLarge, OutputError, VerificationError, VideoTooLong
 from photoguard.media.video import duration_seconds
-from conftest import sha256
-from video_builders import (FACE, GPS_TEXT, MarkerDetector, make_clip, moving_face, mux_audio, panning,
-                            plant_phone_metadata)
+from photoguard.options import Options
+from photoguard.parts import detection
+from photoguard.pipeline import clean_file, scan_file
 
 
 @pytest.fixture
@@ -354,7 +362,7 @@ def test_a_failure_half_way_through_writing_leaves_nothing(tmp_path, marker_dete
     monkeypatch.setattr(rewrite, "obscure_frame", failing)
     out = tmp_path / "out"
     out.mkdir()
-    with pytest.raises(Exception):
+    with pytest.raises(OutputError, match="No space left on device"):
         clean_file(src, out / "clip.mp4")
     assert list(out.iterdir()) == []
 
@@ -464,10 +472,10 @@ def test_a_failing_still_takes_its_clip_with_it(tmp_path, marker_detector, monke
 @pytest.mark.parametrize("command", ["clean", "review"])
 def test_the_review_page_shows_a_few_frames_of_each_clip(tmp_path, marker_detector, command):
     from click.testing import CliRunner
+    from test_review import page_data
 
     from photoguard import review
     from photoguard.cli import cli
-    from test_review import page_data
 
     folder = tmp_path / "roll"
     folder.mkdir()
@@ -516,9 +524,9 @@ def test_bad_videos_fail_with_one_reason_and_no_copy(tmp_path, marker_detector):
 
 def test_the_command_line_cleans_and_scans_videos_beside_photos(tmp_path, marker_detector):
     from click.testing import CliRunner
+    from conftest import write_leaky_jpeg
 
     from photoguard.cli import cli
-    from conftest import write_leaky_jpeg
 
     folder = tmp_path / "roll"
     folder.mkdir()

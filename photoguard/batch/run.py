@@ -15,17 +15,17 @@ from functools import partial
 from pathlib import Path
 from typing import Callable, Iterator
 
-from ..parts import atomic, detection
 from ..errors import OutputError, OutputExists, PhotoguardError, TimeBudgetExceeded
-from ..options import Options
-from ..parts.results import Entry, Report, Result
+from ..media.video import duration_seconds
 from ..media.video.motion import clip_path
+from ..options import Options
+from ..parts import atomic, detection
+from ..parts.results import Entry, Report, Result
 from ..pipeline import clean_file, scan_file
-from .state import OutputState, file_sha256, options_fingerprint
-from .plan import Job, find_inputs, plan_outputs
 from . import executors
 from .executors import Died, Failed, Overran
-from ..media.video import duration_seconds
+from .plan import Job, find_inputs, plan_outputs
+from .state import OutputState, file_sha256, options_fingerprint
 
 UP_TO_DATE = "up to date (cleaned earlier with the same options)"
 EXISTS_HINT = "(use --overwrite to replace it)"

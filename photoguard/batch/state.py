@@ -13,11 +13,12 @@ import json
 import os
 from pathlib import Path
 
+from filelock import FileLock, Timeout
+
 from ..errors import UsageError
 from ..options import Options
 from ..parts.results import Entry
 from ..version import __version__
-from filelock import FileLock, Timeout
 
 STATE_FOLDER = ".photoguard"
 #: options that change neither the pixels nor the metadata of a copy

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import struct
+
 import numpy as np
 
 HEADER_SIZE = 128

@@ -8,8 +8,8 @@ from datetime import datetime
 
 from PIL import ExifTags, Image
 
-from .formats import Container
 from . import icc
+from .formats import Container
 from .formats.jpeg import is_orientation_exif
 
 _GPS_IFD, _EXIF_IFD, _IFD1 = ExifTags.IFD.GPSInfo, ExifTags.IFD.Exif, ExifTags.IFD.IFD1

@@ -13,8 +13,8 @@ from PIL import Image, ImageCms
 
 from ..errors import DecodeError, ImageTooLarge, InputError, UnsafeToClean, UnsupportedFormat, reason
 from .formats import Container, FormatHandler, sniff
-from .metadata import Metadata, read_metadata
 from .formats.png import walk
+from .metadata import Metadata, read_metadata
 
 # photoguard checks the declared size against its own --max-pixels budget instead
 Image.MAX_IMAGE_PIXELS = None

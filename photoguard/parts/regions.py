@@ -25,8 +25,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .detect.base import Face, iou
 from ..errors import UsageError
+from .detect.base import Face, iou
 
 FORMAT_NAME = "regions"
 VERSION = 1

@@ -10,6 +10,7 @@ fresh one (see ``_leave_soon``).
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 import time
@@ -18,7 +19,6 @@ from typing import Callable, Iterator
 from ...parts import atomic
 from . import cluster
 from .local import Died, Failed, Overran
-import os
 
 #: files submitted ahead of the free workers, so that none waits for its next file
 _AHEAD = 2

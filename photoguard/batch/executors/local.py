@@ -10,11 +10,11 @@ macOS), and uses no POSIX-only facility.
 from __future__ import annotations
 
 import multiprocessing
+import signal
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 from typing import Callable, Iterable, Iterator
-import signal
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from ...options import Options
 from ...parts.atomic import write_atomically
 from ...parts.metadata import Metadata
 from ...parts.results import Report, Result
-from ...options import Options
 from .faces import FaceTimeline, detect_faces, detection_options, find_faces
 from .probe import Probe, probe
 from .rewrite import Written, write_copy

@@ -17,16 +17,16 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, replace
 
-from ...parts import detection, tracks
-from ...parts.detect.base import Face
 from ...errors import VideoDecodeError, reason
 from ...options import Options
+from ...parts import detection, tracks
+from ...parts.detect.base import Face
+from ...parts.detect.centerface import DEFAULT_THRESHOLD
 from .camera import CameraTracker
 from .geometry import upright
 from .probe import Probe
 from .source import Source, open_container
 from .threads import decoding
-from ...parts.detect.centerface import DEFAULT_THRESHOLD
 
 # Measured with bench/video_faces.py on the 20 clips of the dev set (1280x720 mostly, faces
 # of 10 to 750 px): "proxy" is its geometric coverage, "judged" the face judge's pixel count.

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ...parts.isobmff import Box, children
 from ...parts.formats.jpeg import walk
+from ...parts.isobmff import Box, children
 
 #: the clip's name: the still's copy's name with this ending
 SUFFIX = "-motion.mp4"

@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+from ...options import Options
 from ...parts.detect.base import Face
 from ...parts.obscure import obscure_in_place
-from ...options import Options
 from .geometry import upright
 from .source import Source, open_container
 

@@ -11,10 +11,11 @@ from pathlib import Path
 
 from ...errors import ImageTooLarge, UnsafeToClean, UnsupportedVideo, VideoDecodeError, VideoTooLong
 from ...options import Options
+from ...parts.isobmff import children
+from ...parts.isobmff import path as box_path
 from .messages import carries_messages, sound_names_its_encoder
 from .movie import Movie, Track
 from .source import Source, length_seconds, open_container, read_structure
-from ...parts.isobmff import children, path as box_path
 
 #: more frames per second than any camera records (phones' slow motion reaches 960)
 MAX_FRAME_RATE = 1000

@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from ...parts.metadata import Metadata, ordered_kinds
 from ...parts.isobmff import Box, children, uint
+from ...parts.metadata import Metadata, ordered_kinds
 from .movie import Movie, Track
 
 #: seconds between the QuickTime epoch (1904) and 1970

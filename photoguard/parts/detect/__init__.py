@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
+from . import centerface, runtime, verify
 from .base import Face, FaceDetector
-from . import runtime
-from .model_file import checked_model, engine_error
-from . import centerface, verify
-from .haar import cascade_paths
 from .centerface import CenterFaceDetector
-from .haar import HaarDetector
+from .haar import HaarDetector, cascade_paths
+from .model_file import checked_model, engine_error
 from .passes import ThoroughDetector
 
 __all__ = ["Face", "FaceDetector", "check_engine", "make_detector", "release_memory"]

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import Face
 from . import runtime
+from .base import Face
 from .model_file import MODELS
 from .nms import drop_parts, nms_faces
 from .verify import BlazeFaceVerifier

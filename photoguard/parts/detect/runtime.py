@@ -9,12 +9,12 @@ while idle.
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import numpy as np
 
 from .model_file import checked_model, engine_error
-import importlib
 
 _sessions: dict = {}
 #: threads a session built from now on runs on

@@ -6,9 +6,10 @@ import re
 import struct
 from functools import lru_cache
 
+import piexif
+
 from .. import icc
 from .base import Container, EncodeHints, FormatHandler
-import piexif
 
 SOI, EOI, SOS = 0xD8, 0xD9, 0xDA
 #: pseudo-marker for stray bytes between segments

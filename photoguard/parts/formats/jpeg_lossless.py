@@ -10,7 +10,7 @@ from __future__ import annotations
 import struct
 
 from .. import icc
-from .jpeg import EOI, ICC_SIGNATURE, JUNK, SOI, _SOF, orientation_exif, segment_name, walk
+from .jpeg import _SOF, EOI, ICC_SIGNATURE, JUNK, SOI, orientation_exif, segment_name, walk
 
 #: markers copied as they are: tables, frame and scan headers, scans with their data, EOI
 _COPIED = {0xC4, 0xCC, 0xDB, 0xDD, 0xDA, EOI} | _SOF

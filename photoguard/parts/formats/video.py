@@ -9,8 +9,8 @@ with a movie, media data or padding box.
 
 from __future__ import annotations
 
-from .base import Container, FormatHandler
 from ..isobmff import children
+from .base import Container, FormatHandler
 
 #: major brands of video files (MP4 and its versions, QuickTime, Apple M4V, 3GPP/3GPP2 and
 #: the camera makers' own); audio-only brands (M4A, M4B, M4P) are not videos
