@@ -31,7 +31,9 @@ def scan_file(path: Path | str, options: Options = Options()) -> Report:
     if is_video(path):
         return scan_video(Source(path), options)
     photo = picture.read_file(path, options.max_pixels)
-    return _handler(photo).scan(photo, options)
+    if frames.kind(photo.image):
+        return sequence.scan(photo, options)
+    return still.scan(photo, options)
 
 
 def clean_file(src: Path | str, dst: Path | str, options: Options = Options()) -> Result:
@@ -49,12 +51,9 @@ def clean_file(src: Path | str, dst: Path | str, options: Options = Options()) -
 def clean_picture(src: Path, dst: Path, options: Options) -> Result:
     """A photo's copy: a still, or an animation's frames or a document's pages."""
     photo = picture.read_file(src, options.max_pixels)
-    return _handler(photo).clean(photo, dst, options)
-
-
-def _handler(photo: picture.PictureFile):
-    """The handler of a photo's frames or pages, or of its one picture."""
-    return sequence if frames.kind(photo.image) else still
+    if frames.kind(photo.image):
+        return sequence.clean(photo, dst, options)
+    return still.clean(photo, dst, options)
 
 
 def _clean_with_clip(src: Path, dst: Path, options: Options) -> Result:
