@@ -200,7 +200,8 @@ def peak_memory_mb(photo: Path, out: Path) -> float:
     not the command's child, so its peak is not counted among the command's children.)"""
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    code = ("import resource, sys; from pathlib import Path; from photoguard import clean_file; from photoguard.parts import detection; "
+    code = ("import resource, sys; from pathlib import Path; from photoguard import clean_file; "
+            "from photoguard.parts import detection; "
             "detection.use_cores(1); clean_file(Path(sys.argv[1]), Path(sys.argv[2])); "
             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
     result = subprocess.run([sys.executable, "-c", code, str(photo), str(out / photo.name)], check=True,
