@@ -1,4 +1,7 @@
-"""The README's promises: its first commands are the ones CI runs."""
+"""The README's promises: its first commands are the ones CI runs, and the files it (and
+CONTRIBUTING.md) names are there."""
+
+import re
 
 from conftest import REPO
 
@@ -19,3 +22,11 @@ def test_ci_runs_the_readme_test_command():
     test = readme_commands()[1]
     ci_lines = (REPO / ".ci" / "run").read_text().splitlines()
     assert test in ci_lines
+
+
+def test_the_paths_the_docs_name_exist():
+    named = {path for doc in ("README.md", "CONTRIBUTING.md")
+             for path in re.findall(r"`(photoguard/[^`\s]*)`", (REPO / doc).read_text())}
+    assert len(named) > 10
+    missing = sorted(path for path in named if "NAME" not in path and not list(REPO.glob(path.rstrip("/"))))
+    assert not missing, f"named in the docs, not in the tree: {missing}"
