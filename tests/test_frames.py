@@ -141,7 +141,8 @@ def test_faces_are_looked_for_on_some_frames_and_where_they_change():
         (lambda index: [Face((10 + 5 * index, 10, 20, 20), 0.9)], set(range(10))),  # one moves fast
     ):
         asked = set()
-        found = frames.spread(10, (100, 50), lambda index, asked=asked, shown=shown: asked.add(index) or shown(index), every=3)
+        found = frames.spread(10, (100, 50), lambda index, asked=asked, shown=shown: asked.add(index) or shown(index),
+                              every=3)
         assert asked == looked_at
         assert all(found[index] for index in range(10))
 

@@ -101,7 +101,8 @@ def test_a_windows_like_python_makes_the_same_copies(tmp_path):
 def test_a_stuck_file_is_stopped_and_the_batch_goes_on(tmp_path, monkeypatch):
     folder = photos(tmp_path / "in", 3)
     write_leaky_jpeg(folder / "p01.jpg", photo_pixels(*STUCK_SIZE, seed=1))
-    monkeypatch.setattr(executors, "LocalPool", partial(LocalPool, setup=stuck_while_checking_one_photo, method="spawn"))
+    stuck = partial(LocalPool, setup=stuck_while_checking_one_photo, method="spawn")
+    monkeypatch.setattr(executors, "LocalPool", stuck)
     out = tmp_path / "out"
     started = time.monotonic()
     result = CliRunner().invoke(cli, ["clean", str(folder), "-o", str(out), "-j", "2", "--json",
@@ -120,7 +121,8 @@ def test_the_budget_is_kept_with_a_single_worker_too(tmp_path, monkeypatch):
     folder = tmp_path / "in"
     folder.mkdir()
     write_leaky_jpeg(folder / "stuck.jpg", photo_pixels(*STUCK_SIZE))
-    monkeypatch.setattr(executors, "LocalPool", partial(LocalPool, setup=stuck_while_checking_one_photo, method="spawn"))
+    stuck = partial(LocalPool, setup=stuck_while_checking_one_photo, method="spawn")
+    monkeypatch.setattr(executors, "LocalPool", stuck)
     result = CliRunner().invoke(cli, ["clean", str(folder), "-o", str(tmp_path / "out"), "-j", "1",
                                       "--max-seconds", "2"], catch_exceptions=False)
     assert result.exit_code == 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 
+from ...options import Options
 from .futures import FuturesRunner
 from .local import Died, Failed, InProcess, LocalPool, Overran
 
@@ -22,7 +23,7 @@ def is_remote(executor) -> bool:
     return hasattr(executor, "submit")
 
 
-def runner(executor, files: int, options):
+def runner(executor, files: int, options: Options):
     """What runs ``files`` files, and how many cores each of its workers may use.
 
     ``executor``: how many worker processes to run here (None: one per CPU; 0: none, in this

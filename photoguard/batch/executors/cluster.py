@@ -1,8 +1,9 @@
 """photoguard on a Dask cluster: reaching its scheduler and preparing its workers.
 
 Dask itself (the optional ``cluster`` extra) is imported only when a run is given a scheduler
-address or a ``distributed.Client``: a local run loads nothing of it. Every worker needs photoguard installed (the same version as here) and
-must see the photos and the output folder at the same paths as this computer.
+address or a ``distributed.Client``: a local run loads nothing of it. Every worker needs
+photoguard installed (the same version as here) and must see the photos and the output folder
+at the same paths as this computer.
 """
 
 from __future__ import annotations
