@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from photoguard.errors import ModelError
-from photoguard.parts.detect import centerface, check_engine, make_detector, runtime, verify
+from photoguard.parts.detect import anyangle, centerface, check_engine, make_detector, runtime, verify
 from photoguard.parts.detect.base import Face
 from photoguard.parts.detect.model_file import checked_model
 from photoguard.parts.detect.nms import nms_faces, nms_indices
@@ -492,3 +492,41 @@ def test_unrotate_maps_boxes_back(k):
     ys, xs = np.nonzero(rot)
     box = (int(xs.min()), int(ys.min()), int(np.ptp(xs)) + 1, int(np.ptp(ys)) + 1)
     assert unrotate(Face(box, 1.0), k, h, w).box == (70, 10, 25, 20)
+
+
+
+def _turned_astronaut(astronaut, angle: float, side: int = 1536):
+    """The astronaut photo amid a black canvas of ``side`` pixels (its face small there),
+    turned by ``angle`` (counter-clockwise), and where the face's centre lands."""
+    canvas = np.zeros((side, side, 3), np.uint8)
+    at = (side - 256) // 2
+    canvas[at:at + 256, at:at + 256] = astronaut
+    turned = np.asarray(Image.fromarray(canvas).rotate(angle, resample=Image.Resampling.BICUBIC))
+    x, y, w, h = ASTRONAUT_FACE
+    dx, dy = x + at + w / 2 - side / 2, y + at + h / 2 - side / 2
+    rad = np.radians(angle)
+    return turned, (side / 2 + dx * np.cos(rad) + dy * np.sin(rad), side / 2 - dx * np.sin(rad) + dy * np.cos(rad))
+
+
+def _covers(faces, centre) -> bool:
+    cx, cy = centre
+    return any(x <= cx <= x + w and y <= cy <= y + h for x, y, w, h in (f.box for f in faces))
+
+
+def test_a_face_upside_down_is_found_by_default_not_by_the_upright_pass(astronaut):
+    turned, centre = _turned_astronaut(astronaut, 180)
+    assert not _covers(centerface.CenterFaceDetector().detect(turned), centre)
+    assert _covers(make_detector("centerface").detect(turned), centre)
+
+
+def test_a_tilted_face_is_found_by_default(astronaut):
+    turned, centre = _turned_astronaut(astronaut, 45)
+    assert _covers(make_detector("centerface").detect(turned), centre)
+
+
+def test_a_face_found_turned_is_boxed_whole():
+    # a box found in a crop turned by 45 degrees comes back as the box around its corners
+    turn = anyangle.turn_around((100.0, 100.0), 45, 1.0, 100)
+    x, y, w, h = turn.box_back((30, 30, 40, 40))
+    assert abs(w - 40 * 2 ** 0.5) <= 2 and abs(h - 40 * 2 ** 0.5) <= 2
+    assert abs(x + w / 2 - 100) <= 1 and abs(y + h / 2 - 100) <= 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import centerface, runtime, verify
+from .anyangle import THOROUGH_SURVEY_SIDE, AnyAngleDetector
 from .base import Face, FaceDetector
 from .centerface import CenterFaceDetector
 from .haar import HaarDetector, cascade_paths
@@ -33,20 +34,24 @@ def check_engine(name: str) -> None:
 
 
 def make_detector(name: str, threshold: float | None = None, thorough: bool = False) -> FaceDetector:
-    """The named engine ("centerface" or "haar"); ``thorough`` adds passes over the image turned 90° and 270°.
+    """The named engine ("centerface" or "haar").
+
+    CenterFace looks for faces at every angle (anyangle.py); ``thorough`` adds its full
+    detection over the photo turned 90° and 270° and surveys the turned photo at a bigger
+    size. Haar looks at upright faces; ``thorough`` adds its passes turned 90° and 270°.
 
     ``threshold`` None means the engine's measured default. Raises ModelError when the
     engine's model files are missing or damaged, ValueError for an unknown name.
     """
     if name == "centerface":
-        detector: FaceDetector = CenterFaceDetector(threshold)
-    elif name == "haar":
-        detector = HaarDetector(threshold)
-    else:
+        engine = CenterFaceDetector(threshold)
+        if thorough:
+            return AnyAngleDetector(engine, THOROUGH_SURVEY_SIDE, also=ThoroughDetector(engine))
+        return AnyAngleDetector(engine)
+    if name != "haar":
         raise ValueError(f"unknown face detector {name!r} (choose centerface or haar)")
-    if thorough:
-        detector = ThoroughDetector(detector)
-    return detector
+    detector: FaceDetector = HaarDetector(threshold)
+    return ThoroughDetector(detector) if thorough else detector
 
 
 def release_memory() -> None:
