@@ -119,6 +119,11 @@ def clean(paths, output, mode, mask_scale, output_format, overwrite, rename, rev
     Originals are never changed. Folders are walked recursively; files that are neither
     images nor videos are skipped. Videos (MP4, MOV, M4V, 3GP) become MP4 files: H.264, or
     10-bit HEVC for HDR video, with their sound kept (AAC).
+
+    Faces in animations (GIF, WebP, APNG) are looked for on every third frame, on the frames
+    between two whose faces differ, and on every picture that differs from the frames looked at
+    (a new slide); in videos on 10 frames a second and on every frame where an eighth of the picture or more
+    changed (a cut, a flash, someone stepping into view). Faces are followed to the frames in between.
     """
     with _reported_errors():
         options = _options(common, mode=mode, mask_scale=mask_scale, output_format=output_format,

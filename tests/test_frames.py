@@ -16,7 +16,7 @@ from photoguard import Options, clean_file, scan_file
 from photoguard.cli import cli
 from photoguard.errors import ImageTooLarge, VerificationError
 from photoguard.media import copies, frames
-from photoguard.parts import detection
+from photoguard.parts import detection, scene
 from photoguard.parts.detect.base import Face
 from photoguard.parts.formats import BY_NAME, Container, Timing, sniff
 from photoguard.parts.picture import register_heif
@@ -145,6 +145,29 @@ def test_faces_are_looked_for_on_some_frames_and_where_they_change():
                               every=3)
         assert asked == looked_at
         assert all(found[index] for index in range(10))
+
+
+def test_a_frame_new_against_both_looked_at_neighbours_is_looked_at():
+    """Frames 0, 3 and 6 are looked at and show no face; frame 2 is the same as 3 (a pan),
+    frame 4 is a picture of its own, frame 5 the same as 4: only 4 is looked at besides."""
+    scenes = [0, 0, 1, 1, 2, 2, 1]
+    asked = set()
+    frames.spread(7, (100, 50), lambda index: asked.add(index) or [], every=3,
+                  differs=lambda a, b: scenes[a] != scenes[b])
+    assert asked == {0, 3, 4, 6}
+
+
+def test_a_picture_moved_a_little_is_the_same_scene_and_another_picture_is_not():
+    from conftest import SAMPLES
+
+    astronaut = np.asarray(Image.open(SAMPLES / "astronaut_gps.jpg").convert("RGB"))
+    coffee = np.asarray(Image.open(SAMPLES / "coffee_gps.jpg").convert("RGB"))
+    first, panned = (scene.thumbnail(astronaut[:400, x : x + 400]) for x in (0, 8))
+    assert not scene.changed(first, panned)
+    assert scene.changed(first, scene.thumbnail(coffee[:400, :400]))
+    lit = astronaut[:400, :400].copy()
+    lit[100:300, 100:300] = 255  # a flash, a face come in: a fifth of the picture
+    assert scene.changed(first, scene.thumbnail(lit))
 
 
 @pytest.mark.parametrize("kind", ["gif", "png"])
@@ -319,13 +342,36 @@ def test_real_face_is_obscured_in_an_animation(tmp_path):
     before, after = decoded(data.getvalue())[0], decoded(out)[0]
     assert len(after) == 5 and len(result.faces) == 1
     for index, (a, b) in enumerate(zip(before, after)):
-        # test_pipeline's ASTRONAUT_FACE, panned, and judged the way test_pipeline judges it
-        x, y, w, h = 176 - 8 * index, 54, 100, 124
-        inner = (slice(y + h // 4, y + 3 * h // 4), slice(x + w // 4, x + 3 * w // 4))
-        assert np.abs(b[inner][..., :3] - a[inner][..., :3]).mean() > 12, f"frame {index}"
-        edges = [np.diff(p[inner][..., :3].mean(axis=2), axis=1).ravel() for p in (a, b)]
-        assert abs(np.corrcoef(*edges)[0, 1]) < 0.2, f"frame {index}: the face's edges are in the copy"
+        # test_pipeline's ASTRONAUT_FACE, panned
+        assert_obscured(a, b, (176 - 8 * index, 54, 100, 124), f"frame {index}")
         assert worst(a[300:], b[300:]) <= TOLERANCE
+
+
+def assert_obscured(a: np.ndarray, b: np.ndarray, box, where: str) -> None:
+    """The face in ``box`` of ``a`` is obscured in ``b``, judged the way test_pipeline judges it."""
+    x, y, w, h = box
+    inner = (slice(y + h // 4, y + 3 * h // 4), slice(x + w // 4, x + 3 * w // 4))
+    assert np.abs(b[inner][..., :3] - a[inner][..., :3]).mean() > 12, where
+    edges = [np.diff(p[inner][..., :3].mean(axis=2), axis=1).ravel() for p in (a, b)]
+    assert abs(np.corrcoef(*edges)[0, 1]) < 0.2, f"{where}: the face's edges are in the copy"
+
+
+@pytest.mark.parametrize("kind", ANIMATIONS)
+def test_a_face_only_in_the_middle_picture_of_a_slideshow_is_obscured(tmp_path, kind):
+    """Three slides, the real face only on the second: the frames sampled (the first and the
+    last) show the same (no) faces, but the middle picture is new, so it is looked at too."""
+    from conftest import SAMPLES
+
+    coffee = Image.open(SAMPLES / "coffee_gps.jpg").convert("RGB")
+    astronaut = Image.open(SAMPLES / "astronaut_gps.jpg").convert("RGB").crop((0, 0, 400, 400))
+    shown = [coffee.crop((0, 0, 400, 400)), astronaut, coffee.crop((200, 0, 600, 400))]
+    data = io.BytesIO()
+    shown[0].save(data, {"gif": "GIF", "webp": "WEBP", "png": "PNG"}[kind], save_all=True,
+                  append_images=shown[1:], duration=1000, **({"lossless": True} if kind == "webp" else {}))
+    result, out = clean(tmp_path, data.getvalue(), f".{kind}", Options())
+    before, after = decoded(data.getvalue())[0], decoded(out)[0]
+    assert len(after) == 3 and len(result.faces) == 1
+    assert_obscured(before[1], after[1], (176, 54, 100, 124), "the middle slide")
 
 
 def test_gif_frames_with_palettes_of_their_own_are_kept_exactly(tmp_path):

@@ -188,3 +188,17 @@ def test_with_the_camera_followed_a_face_goes_its_own_way_only_a_while():
     assert len(limited[6]) == 2 and any(face.box[0] > 130 for face in limited[6])  # on its way
     assert [face.box for face in limited[20]] == [(130, 50, 40, 40)]  # carried (the camera is still)
     assert len(unlimited[20]) == 2
+
+
+def test_extra_looks_close_together_do_not_swell_a_still_face():
+    """A still face found on the sampled frames (every 3rd) and on a frame looked at besides,
+    one frame after a sampled one, with the detector's usual jitter of a few pixels; held as a
+    video holds it. The boxes held after the last detection stay near the face's size: its way
+    is drawn through detections a step apart, not through the two a frame apart, whose jitter
+    would be grown threefold more over the hold."""
+    every, still = 3, (100, 100, 40, 40)
+    found = {0: [Face(still, 0.9)], 3: [Face(still, 0.9)], 4: [Face((98, 98, 44, 44), 0.9)]}
+    camera = CameraPath({0: (1.0, 0.0, 0.0), 59: (1.0, 0.0, 0.0)})
+    per_frame = faces_by_frame(found, 60, every, max_misses=10, extra_reach=30, camera=camera, own_way=15)
+    widest = max(face.box[2] for faces in per_frame for face in faces)
+    assert widest <= 1.75 * still[2]

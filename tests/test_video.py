@@ -101,6 +101,19 @@ def test_a_face_found_once_is_followed_as_the_camera_pans(tmp_path, marker_detec
         assert detail(copy, face) < 0.25 * detail(original, face), index
 
 
+def test_a_face_shown_between_two_looks_is_found_and_obscured(tmp_path, marker_detector):
+    """At 30 frames a second faces are looked for on every 3rd frame (0, 3, 6...); a face shown
+    in frames 4 and 5 only changes the picture, so frame 4 is looked at too and the face held."""
+    at = lambda index, width, height: (40, 30, 64, 64) if index in (4, 5) else None  # noqa: E731
+    src = make_clip(tmp_path / "clip.mp4", face=at)
+    result = clean_file(src, tmp_path / "out.mp4")
+    before, after = decoded(src), decoded(tmp_path / "out.mp4")
+    for index in (4, 5):
+        face = at(index, 160, 120)
+        assert detail(after[index][2], face) < 0.25 * detail(before[index][2], face), index
+    assert len(result.faces) == 1
+
+
 def test_the_picture_away_from_faces_stays_the_same(tmp_path, marker_detector):
     src = make_clip(tmp_path / "clip.mp4", size=(192, 144), face=None)
     clean_file(src, tmp_path / "out.mp4")

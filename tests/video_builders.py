@@ -60,7 +60,8 @@ def make_clip(path: Path, *, frames: int = 20, size: tuple[int, int] = (160, 120
               rotation: int = 0, face: Callable | None = moving_face, audio: str | None = "aac",
               times: list[int] | None = None, container: str = "mp4", metadata: dict | None = None,
               x264_message: bool = True, scenery: Callable | None = None, aac_message: bool = False) -> Path:
-    """An H.264 clip; ``size`` and ``face`` are in displayed pixels, the frames are stored
+    """An H.264 clip; ``size`` and ``face`` are in displayed pixels (``face`` gives a frame's
+    box, or None where it shows no face), the frames are stored
     turned by ``rotation`` (PyAV's counter-clockwise degrees) with a display matrix saying so.
     ``times``: presentation times in milliseconds (variable frame rate). ``x264_message``:
     keep the SEI in which x264 names itself (a phone's encoder writes none). ``scenery``: the
@@ -97,8 +98,9 @@ def make_clip(path: Path, *, frames: int = 20, size: tuple[int, int] = (160, 120
         sound.codec_context.layout = "stereo"
     for index in range(frames):
         pixels = (scenery or background)(width, height, index)
-        if face is not None:
-            draw_face(pixels, face(index, width, height))
+        box = face(index, width, height) if face is not None else None
+        if box is not None:
+            draw_face(pixels, box)
         # stored = the displayed picture turned back
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(np.rot90(pixels, -turns)), format="rgb24")
         if times is not None:

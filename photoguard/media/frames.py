@@ -1,8 +1,10 @@
 """Files that hold more than one picture.
 
 An animation (GIF, WebP, PNG, AVIF) is cleaned frame by frame: every frame is decoded whole, as
-a viewer composes it, faces are looked for on every ``DETECT_EVERY``-th frame and carried to
-the frames in between by ``tracks``, and the copy is an animation again that plays the same
+a viewer composes it, faces are looked for on every ``DETECT_EVERY``-th frame, on the frames
+between two of those that show other faces, and on every frame whose picture differs from both
+looked-at frames around it (``scene``: a slide of its own, not the same scene moved a little);
+``tracks`` carries them to the frames in between, and the copy is an animation again that plays the same
 frames for the same times. A multi-page TIFF is cleaned page by page, each page a picture of
 its own. The extra pictures of a HEIF file (a burst, a stereo pair) or an MPO file are left
 out of the copy, which holds the primary picture; ``dropped`` says so in plain words.
@@ -18,7 +20,7 @@ from typing import Callable
 import numpy as np
 from PIL import Image
 
-from ..parts import picture, tracks
+from ..parts import picture, scene, tracks
 from ..parts.detect.base import Face, iou
 from ..parts.formats import Container, Timing
 from ..parts.formats.tiff import NEW_SUBFILE_TYPE, is_reduced
@@ -109,20 +111,33 @@ def find_faces(sequence: Sequence, detector) -> list[list[Face]]:
     """The faces to obscure in each frame or page."""
     if sequence.kind == "pages":
         return [detector.detect(_rgb(page)) for page in sequence.frames]
+    thumbnails = [scene.thumbnail(_rgb(frame)) for frame in sequence.frames]
     return spread(len(sequence.frames), sequence.frames[0].size,
-                  lambda index: detector.detect(_rgb(sequence.frames[index])))
+                  lambda index: detector.detect(_rgb(sequence.frames[index])),
+                  differs=lambda a, b: scene.changed(thumbnails[a], thumbnails[b]))
 
 
 def spread(count: int, size: tuple[int, int], detect_at: Callable[[int], list[Face]],
-           every: int = DETECT_EVERY) -> list[list[Face]]:
+           every: int = DETECT_EVERY, differs: Callable[[int, int], bool] | None = None) -> list[list[Face]]:
     """The faces to obscure in each of ``count`` frames, from ``detect_at(index)`` run on every
     ``every``-th frame, and on the frames between two of those whose faces differ (a face came,
-    went or moved): that is where a face held from a neighbour would not cover it."""
+    went or moved): that is where a face held from a neighbour would not cover it. Then on each
+    frame that ``differs(index, other)`` from both the looked-at frames before and after it (a
+    new picture: no face held from either is in it)."""
     found = {index: detect_at(index) for index in tracks.sampled_frames(count, every)}
     sampled = sorted(found)
     for before, after in zip(sampled, sampled[1:]):
         if after - before > 1 and not _same_faces(found[before], found[after]):
             found.update((index, detect_at(index)) for index in range(before + 1, after))
+    if differs is not None:
+        before = 0
+        for index in range(1, count):
+            if index not in found:
+                after = min(frame for frame in found if frame > index)  # the last frame always is
+                if differs(before, index) and differs(after, index):
+                    found[index] = detect_at(index)
+            if index in found:
+                before = index
     return tracks.faces_by_frame(found, count, every, size)
 
 

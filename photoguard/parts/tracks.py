@@ -86,15 +86,25 @@ class _Track:
     detections: list[tuple[int, Face]] = field(default_factory=list)
     misses: int = 0
 
-    def predicted(self, frame: int, camera: CameraPath = STILL) -> tuple[float, float, float, float]:
-        """The box extrapolated to ``frame`` from the last two detections, or carried along
-        with the picture from the only one."""
+    def predicted(self, frame: int, camera: CameraPath = STILL, every: int = 1) -> tuple[float, float, float, float]:
+        """The box extrapolated to ``frame`` from the last detection and the one ``every``
+        frames or more before it, or carried along with the picture from the last one."""
         last_frame, last = self.detections[-1]
-        if len(self.detections) < 2:
+        before_frame, before = _apart(self.detections, every)
+        if before_frame == last_frame:
             return camera.moved(last.box, last_frame, frame)
-        before_frame, before = self.detections[-2]
-        step = (frame - last_frame) / max(1, last_frame - before_frame)
+        step = (frame - last_frame) / (last_frame - before_frame)
         return tuple(b + (b - a) * step for a, b in zip(before.box, last.box))
+
+
+def _apart(detections: list[tuple[int, Face]], every: int, from_first: bool = False) -> tuple[int, Face]:
+    """The detection nearest the last one (the first one) that is ``every`` frames or more from
+    it, or the last (first) one itself. A face's way is drawn through detections a sampling
+    step apart: two a frame apart (an extra look just after a sampled one) differ mostly by the
+    detector's jitter, which a straight line through them grows by every frame it reaches."""
+    ordered = detections if from_first else detections[::-1]
+    end = ordered[0][0]
+    return next((step for step in ordered if abs(step[0] - end) >= max(1, every)), ordered[0])
 
 
 def faces_by_frame(found: dict[int, list[Face]], count: int, every: int,
@@ -116,13 +126,13 @@ def faces_by_frame(found: dict[int, list[Face]], count: int, every: int,
     straight line drifts off a face's real path: beyond a few frames the camera alone carries
     it); None, all of them.
     """
-    tracks = _confirmed(_link(found, max_misses, camera), confirm_below)
+    tracks = _confirmed(_link(found, max_misses, camera, every), confirm_below)
     out: list[list[Face]] = [[] for _ in range(count)]
     reach = max(1, every) - 1 + extra_reach
     own_reach = reach if own_way is None or not camera.followed else max(1, every) - 1 + own_way
     for track in tracks:
         score = max(face.score for _, face in track.detections)
-        for frame, box in _track_boxes(track, reach, count, camera, own_reach):
+        for frame, box in _track_boxes(track, reach, count, camera, own_reach, every):
             if size:
                 box = _clip(box, size)
             if box[2] > 0 and box[3] > 0:
@@ -146,7 +156,7 @@ def spans(found: dict[int, list[Face]], count: int, every: int, confirm_below: f
     """The tracks ``faces_by_frame`` obscures, one per face, in order of first frame."""
     reach = max(1, every) - 1 + extra_reach
     out = []
-    for track in _confirmed(_link(found, max_misses, camera), confirm_below):
+    for track in _confirmed(_link(found, max_misses, camera, every), confirm_below):
         first, last = track.detections[0][0], track.detections[-1][0]
         best = max((face for _, face in track.detections), key=lambda face: face.score)
         out.append(Span(max(0, first - reach), min(count - 1, last + reach), best, tuple(track.detections)))
@@ -165,7 +175,7 @@ def settled_after(every: int, max_misses: int = MAX_MISSES, extra_reach: int = E
     return (max_misses + 2) * max(1, every) + extra_reach
 
 
-def _link(found: dict[int, list[Face]], max_misses: int, camera: CameraPath) -> list[_Track]:
+def _link(found: dict[int, list[Face]], max_misses: int, camera: CameraPath, every: int) -> list[_Track]:
     """Greedy linking, frame by frame: each detection joins the open track it overlaps best."""
     tracks: list[_Track] = []
     open_tracks: list[_Track] = []
@@ -173,7 +183,7 @@ def _link(found: dict[int, list[Face]], max_misses: int, camera: CameraPath) -> 
         faces = list(found[frame])
         pairs = []
         for t, track in enumerate(open_tracks):
-            predicted = track.predicted(frame, camera)
+            predicted = track.predicted(frame, camera, every)
             for f, face in enumerate(faces):
                 score = _affinity(predicted, face.box)
                 if score is not None:
@@ -209,15 +219,16 @@ def _affinity(predicted, box) -> float | None:
     return 1.0 - distance if distance <= LINK_DISTANCE else None
 
 
-def _track_boxes(track: _Track, reach: int, count: int, camera: CameraPath, own_reach: int):
+def _track_boxes(track: _Track, reach: int, count: int, camera: CameraPath, own_reach: int, every: int):
     """(frame, box) for every frame the track covers: interpolated and widened for motion
     between detections; before the first and after the last, carried on along the way the
     face was moving (a face entering or leaving the picture), or held where it was when it was
     seen once (``own_reach`` frames at most), and, when the camera was followed, also carried
     along with the picture (a panning, zooming camera): both boxes, in case either guess is
-    wrong."""
+    wrong. The ways before and after are drawn through detections ``every`` frames apart
+    (see ``_apart``)."""
     detections = track.detections
-    (start_a, a), (start_b, b) = detections[0], detections[min(1, len(detections) - 1)]
+    (start_a, a), (start_b, b) = detections[0], _apart(detections, every, from_first=True)
     for frame in range(max(0, start_a - reach), start_a):
         if start_a - frame <= own_reach:
             yield frame, _widened(a.box, b.box, (frame - start_a) / max(1, start_b - start_a))
@@ -227,7 +238,7 @@ def _track_boxes(track: _Track, reach: int, count: int, camera: CameraPath, own_
         for frame in range(frame_a, frame_b):
             t = (frame - frame_a) / (frame_b - frame_a)
             yield frame, _widened(a.box, b.box, t)
-    (end_a, a), (end_b, b) = detections[max(0, len(detections) - 2)], detections[-1]
+    (end_a, a), (end_b, b) = _apart(detections, every), detections[-1]
     for frame in range(end_b, min(count, end_b + reach + 1)):
         if frame - end_b <= own_reach:
             yield frame, _widened(a.box, b.box, (frame - end_a) / max(1, end_b - end_a))

@@ -2,7 +2,9 @@
 
 Frames are decoded in full (a frame's count and time come from the stream itself, not from
 what the container claims) but faces are looked for on a reduced, upright copy of some of
-them: DETECTIONS_PER_SECOND frames a second, whatever the frame rate. ``tracks`` links
+them: DETECTIONS_PER_SECOND frames a second, whatever the frame rate, and every frame whose
+picture differs from the last one looked at (``scene``: a cut, a flash, a face come in
+between two looks), so that no picture the tracks could not hold a face into goes unseen. ``tracks`` links
 those detections into one track per face and spreads each over the frames between, before
 and after, so the second pass (which writes the copy) knows every frame's faces, including
 frames before a face was first found.
@@ -19,7 +21,7 @@ from dataclasses import dataclass, replace
 
 from ...errors import VideoDecodeError, reason
 from ...options import Options
-from ...parts import detection, tracks
+from ...parts import detection, scene, tracks
 from ...parts.detect.base import Face
 from ...parts.detect.centerface import DEFAULT_THRESHOLD
 from .camera import CameraTracker
@@ -226,6 +228,10 @@ def _detect(source: Source, probe: Probe, options: Options, timeline: FaceTimeli
     scale = (displayed[0] / shown[0], displayed[1] / shown[1])
 
     camera = CameraTracker()
+    thumbnail_size = reduced_size(probe.width, probe.height, scene.SIDE)
+
+    def thumbnail(frame):
+        return scene.thumbnail(frame.reformat(*thumbnail_size, format="rgb24", interpolation="AREA").to_ndarray())
 
     def detect(frame) -> tuple[list[Face], tuple[float, float, float]]:
         pixels = upright(frame.reformat(*small, format="rgb24", interpolation="AREA").to_ndarray(), probe.rotation)
@@ -233,6 +239,7 @@ def _detect(source: Source, probe: Probe, options: Options, timeline: FaceTimeli
         return [grown(face.scaled(*scale)) for face in detector.detect(pixels)], (zoom, dx * scale[0], dy * scale[1])
 
     previous = None  # (time, (faces, camera) or None when not looked at, frame)
+    last_looked = None  # the thumbnail of the last frame looked at
     with open_container(source) as container:
         stream = decoding(container.streams[probe.video])
         try:
@@ -246,7 +253,11 @@ def _detect(source: Source, probe: Probe, options: Options, timeline: FaceTimeli
                 if previous is not None:
                     timeline.frame(previous[0], *(previous[1] or (None, None)))
                 time = float(frame.time) if frame.time is not None else index / 30
-                previous = (time, detect(frame) if index % timeline.every == 0 else None, frame)
+                shown = thumbnail(frame)
+                look = index % timeline.every == 0 or scene.changed(last_looked, shown)
+                if look:
+                    last_looked = shown
+                previous = (time, detect(frame) if look else None, frame)
         except av_errors() as exc:
             raise VideoDecodeError(f"cannot decode the video: {reason(exc)}", source.path) from exc
     if previous is None:
