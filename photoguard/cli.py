@@ -164,9 +164,9 @@ def _clean_jobs(jobs, options, executor, work, pages, common) -> None:
                     tally.add(result)
                     if common["as_json"]:
                         click.echo(report.result_json(result))
-                    for failed in result.with_clip():
-                        if failed.status == "failed":
-                            click.echo(report.failure_line(failed), err=True)
+                    for told in result.with_clip():
+                        if report.needs_a_line(told):
+                            click.echo(report.failure_line(told), err=True)
                     advance()
         except (KeyboardInterrupt, Terminated) as interrupt:
             stopped = interrupt

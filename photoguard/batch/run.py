@@ -29,6 +29,8 @@ from .state import OutputState, file_sha256, options_fingerprint
 
 UP_TO_DATE = "up to date (cleaned earlier with the same options)"
 EXISTS_HINT = "(use --overwrite to replace it)"
+#: said of a file at a copy's path that no run recorded: it may be anything, an original too
+NOT_OURS = "photoguard did not write it"
 
 
 def clean_paths(paths, output=None, options: Options = Options(), executor=None, rename: bool = False,
@@ -105,7 +107,7 @@ def guarded(job: Job, options: Options, action: Callable) -> Report | Result:
     try:
         return action(job, options)
     except OutputExists as exc:
-        return Result(job.src, job.dst, "skipped", error=f"{exc.message} {EXISTS_HINT}")
+        return _not_ours(job, exc)
     except PhotoguardError as exc:
         return Result(job.src, None, "failed", error=str(exc))
     except Exception as exc:  # noqa: BLE001 - a bug must not stop the batch: fail closed, go on
@@ -243,11 +245,13 @@ def _settle(job: Job, result: Result, pending: list[atomic.Staged]) -> Result:
                 result.motion = Result(job.src, None, "failed",
                                        error=f"its Motion Photo video was not kept: {exc}")
                 return result
-            status = "skipped" if isinstance(exc, OutputExists) else "failed"
-            hint = f" {EXISTS_HINT}" if status == "skipped" else ""
-            return Result(job.src, job.dst if status == "skipped" else None, status,
-                          error=f"{exc.message}{hint}" if hint else str(exc))
+            return _not_ours(job, exc) if isinstance(exc, OutputExists) else Result(job.src, None, "failed",
+                                                                                      error=str(exc))
     return result
+
+
+def _not_ours(job: Job, exc: OutputExists) -> Result:
+    return Result(job.src, job.dst, "skipped", error=f"{exc.message} and {NOT_OURS} {EXISTS_HINT}")
 
 
 def _discard(pending: list[atomic.Staged]) -> None:
