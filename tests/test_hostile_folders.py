@@ -73,3 +73,140 @@ def test_a_file_at_a_copys_path_that_photoguard_did_not_write_is_named_and_not_c
     assert "a.jpg" in result.stderr and "did not write" in result.stderr
     assert "safe copies in" not in result.stderr and "not all of it is safe" in result.stderr
     assert (out / "a.jpg").read_bytes() == original.read_bytes()
+
+
+def outside_and_out(tmp_path: Path) -> tuple[Path, Path, dict]:
+    """A photo folder, an output folder with its state, and a folder outside both to guard."""
+    one_photo(tmp_path / "in")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "diary.txt").write_text("mine")
+    return tmp_path / "in", tmp_path / "out", tree_hashes(outside)
+
+
+@pytest.mark.parametrize("where", [".photoguard", ".photoguard/state.jsonl", ".photoguard/state.jsonl.tmp",
+                                   ".photoguard/lock"])
+def test_a_link_in_the_state_folder_is_refused_and_nothing_outside_changes(tmp_path, fake_detector, where):
+    fake_detector()
+    folder, out, before = outside_and_out(tmp_path)
+    assert run("clean", folder, "-o", out).exit_code == 0
+    target = tmp_path / "outside" / ("diary.txt" if where != ".photoguard" else "")
+    link = out / where
+    if link.is_dir():
+        for child in link.iterdir():
+            child.unlink()
+        link.rmdir()
+    else:
+        link.unlink(missing_ok=True)
+    try:
+        link.symlink_to(target)
+    except OSError:
+        pytest.skip("this system makes no symbolic links")
+    write_leaky_jpeg(folder / "b.jpg")
+    result = run("clean", folder, "-o", out)
+    assert result.exit_code == 2 and "link" in result.stderr and len(result.stderr.splitlines()) == 1
+    assert tree_hashes(tmp_path / "outside") == before
+
+
+def test_a_link_loop_at_the_lock_is_one_line(tmp_path, fake_detector):
+    fake_detector()
+    folder, out, _ = outside_and_out(tmp_path)
+    (out / ".photoguard").mkdir(parents=True)
+    try:
+        (out / ".photoguard" / "lock").symlink_to(out / ".photoguard" / "lock")
+    except OSError:
+        pytest.skip("this system makes no symbolic links")
+    result = run("clean", folder, "-o", out)
+    assert result.exit_code == 2 and "Traceback" not in result.output and len(result.stderr.splitlines()) == 1
+
+
+def blocked_state(out: Path, where: str) -> None:
+    """Writing made impossible in a way that holds for root too (chmod does not stop root)."""
+    if where == "output":  # the output folder's place is taken by a file
+        out.parent.mkdir(exist_ok=True)
+        (out.parent / "card").write_text("x")
+    elif where == "state folder":
+        out.mkdir()
+        (out / ".photoguard").write_text("a file where the state folder goes")
+    else:
+        (out / ".photoguard" / "state.jsonl").mkdir(parents=True)
+
+
+@pytest.mark.parametrize("where", ["output", "state folder", "state file"])
+def test_an_output_folder_that_cannot_be_written_is_a_usage_error(tmp_path, fake_detector, where):
+    fake_detector()
+    folder, out, _ = outside_and_out(tmp_path)
+    blocked_state(out, where)
+    target = tmp_path / "card" / "safe" if where == "output" else out
+    result = run("clean", folder, "-o", target)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert len(result.stderr.splitlines()) == 1 and "output folder" in result.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root writes into read-only folders")
+@pytest.mark.parametrize("read_only", ["out", "parent", "state"])
+def test_read_only_output_folders_are_a_usage_error(tmp_path, fake_detector, read_only):
+    fake_detector()
+    folder, out, _ = outside_and_out(tmp_path)
+    out.mkdir()
+    (out / ".photoguard").mkdir()
+    (out / ".photoguard" / "state.jsonl").write_text("")
+    paths = {"out": out, "parent": tmp_path, "state": out / ".photoguard" / "state.jsonl"}
+    paths[read_only].chmod(0o555 if read_only != "state" else 0o444)
+    try:
+        result = run("clean", folder, "-o", out) if read_only != "parent" else run("clean", folder)
+    finally:
+        paths[read_only].chmod(0o755)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_a_full_disk_while_the_state_is_written_ends_with_a_summary_and_the_rerun_knows_its_copies(
+        tmp_path, fake_detector, monkeypatch):
+    from photoguard.batch import state
+
+    fake_detector()
+    folder, out, _ = outside_and_out(tmp_path)
+    write_leaky_jpeg(folder / "b.jpg")
+    write_leaky_jpeg(folder / "c.jpg")
+    real, writes = os.write, []
+
+    def full_after_the_first(fd, data):
+        writes.append(data)
+        if len(writes) > 1:
+            raise OSError(28, "No space left on device")
+        return real(fd, data)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(state, "_append", lambda fd, data: full_after_the_first(fd, data), raising=False)
+        result = run("clean", folder, "-o", out)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "1 cleaned" in result.stderr and "No space left" in result.stderr
+    again = run("clean", folder, "-o", out, "--json")
+    assert again.exit_code == 0, again.output
+    assert "did not write" not in again.output
+
+
+def test_a_run_into_a_subfolder_of_a_running_runs_output_is_refused(tmp_path, fake_detector):
+    from photoguard.batch.state import OutputState
+
+    fake_detector()
+    folder, out, _ = outside_and_out(tmp_path)
+    with OutputState(out):
+        result = run("clean", folder, "-o", out / "sub")
+    assert result.exit_code == 2 and "another photoguard run" in result.stderr
+    assert not (out / "sub" / "a.jpg").exists()
+
+
+def test_a_link_at_the_review_folder_is_refused_and_nothing_outside_changes(tmp_path, fake_detector):
+    fake_detector()
+    folder, out, _ = outside_and_out(tmp_path)
+    (tmp_path / "outside" / "00001.jpg").write_bytes(b"a photo of mine, named like a preview")
+    before = tree_hashes(tmp_path / "outside")
+    out.mkdir()
+    try:
+        (out / "photoguard-review").symlink_to(tmp_path / "outside")
+    except OSError:
+        pytest.skip("this system makes no symbolic links")
+    result = run("clean", folder, "-o", out, "--review")
+    assert result.exit_code == 2 and "link" in result.stderr and "Traceback" not in result.output
+    assert tree_hashes(tmp_path / "outside") == before

@@ -67,11 +67,7 @@ def clean_batch(jobs: list[Job], options: Options, executor=None,
         def settled():
             for index, result, pending in _arrivals(work or clean_job, planned, options, executor):
                 job = planned[index]
-                result = _settle(job, result, pending)
-                for done in result.with_clip():
-                    if done.record and done.output:
-                        states[job.out_root].record(done.output, done.record)
-                yield index, result
+                yield index, _settle(job, result, pending, states[job.out_root].record if job.out_root else None)
 
         try:
             yield from _in_order(settled(), len(planned))
@@ -229,15 +225,19 @@ def _failure(job: Job, answer) -> Result:
     return Result(job.src, None, "failed", error=error)
 
 
-def _settle(job: Job, result: Result, pending: list[atomic.Staged]) -> Result:
-    """Move a result's staged copies into place, its own copy first; a copy that cannot be
-    moved says so (a Motion Photo's clip that cannot follow its still fails on its own)."""
+def _settle(job: Job, result: Result, pending: list[atomic.Staged], record: Callable | None) -> Result:
+    """Record each of a result's staged copies in the output folder's state, then move it into
+    place, its own copy first; a copy that cannot be recorded or moved says so (a Motion
+    Photo's clip that cannot follow its still fails on its own)."""
     if result.status != "cleaned":
         _discard(pending)
         return result
     pending = sorted(pending, key=lambda item: item.dst != job.dst)
+    entries = {done.output: done.record for done in result.with_clip() if done.record and done.output}
     for done, item in enumerate(pending):
         try:
+            if record and item.dst in entries:
+                record(item.dst, entries[item.dst])
             atomic.commit(item)
         except PhotoguardError as exc:
             _discard(pending[done + 1:])

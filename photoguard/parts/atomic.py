@@ -79,6 +79,14 @@ def create_new(path: Path) -> BinaryIO:
     return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY, 0o666), "wb")
 
 
+def probe_writable(folder: Path) -> None:
+    """OSError unless a file can be created in ``folder`` (permissions alone do not tell: root,
+    read-only mounts, Windows attributes). The probe has a temporary name, removed at once."""
+    fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=folder)
+    os.close(fd)
+    os.unlink(name)
+
+
 def _default_mode() -> int:
     umask = os.umask(0)
     os.umask(umask)
