@@ -78,11 +78,16 @@ review_options = _group(
 @click.version_option(package_name="photoguard")
 def cli():
     """Make privacy-safe copies of photos: metadata removed, faces obscured."""
-    signal.signal(signal.SIGTERM, _terminate)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _stop_once)
 
 
-def _terminate(signum, frame):
-    raise Terminated()
+def _stop_once(signum, frame):
+    """The first Ctrl-C (or SIGTERM) stops the run; those that follow while it removes its
+    temporary files and prints what was done are ignored, so the clean-up is never cut short."""
+    for later in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(later, signal.SIG_IGN)
+    raise KeyboardInterrupt() if signum == signal.SIGINT else Terminated()
 
 
 @cli.command(epilog=EXIT_CODES_HELP)

@@ -210,3 +210,38 @@ def test_a_link_at_the_review_folder_is_refused_and_nothing_outside_changes(tmp_
     result = run("clean", folder, "-o", out, "--review")
     assert result.exit_code == 2 and "link" in result.stderr and "Traceback" not in result.output
     assert tree_hashes(tmp_path / "outside") == before
+
+
+@pytest.mark.skipif(os.name == "nt", reason="a signal sent to this process is POSIX")
+def test_ctrl_c_pressed_three_times_quickly_stops_once_and_cleans_up(tmp_path, fake_detector, monkeypatch):
+    import signal
+
+    from photoguard import batch
+    from photoguard.parts import atomic
+
+    fake_detector()
+    folder, out, _ = outside_and_out(tmp_path)
+    saved = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    pressed, cleaned_up, real_removal = [], [], atomic.remove_temporaries
+
+    def first_press(job, options):
+        pressed.append(1)
+        os.kill(os.getpid(), signal.SIGINT)
+        raise AssertionError("not reached: the press stops the run")
+
+    def removal_pressed_twice(folders, tag=None):
+        if pressed:  # two more presses while the stopped run cleans up
+            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), signal.SIGINT)
+            cleaned_up.append(1)
+        return real_removal(folders, tag)
+
+    monkeypatch.setattr(batch, "clean_job", first_press)
+    monkeypatch.setattr(atomic, "remove_temporaries", removal_pressed_twice)
+    try:
+        result = CliRunner().invoke(cli, ["clean", str(folder), "-o", str(out)])
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
+    assert pressed and cleaned_up and result.exit_code == 130, result.output
+    assert "interrupted: " in result.stderr and "Traceback" not in result.output
