@@ -245,3 +245,43 @@ def test_ctrl_c_pressed_three_times_quickly_stops_once_and_cleans_up(tmp_path, f
             signal.signal(signum, handler)
     assert pressed and cleaned_up and result.exit_code == 130, result.output
     assert "interrupted: " in result.stderr and "Traceback" not in result.output
+
+
+_BATCH_KILLED_MID_FILE = """
+import multiprocessing, threading, time
+from photoguard.batch.executors.local import LocalPool
+
+def report():
+    while not multiprocessing.active_children():
+        time.sleep(0.05)
+    print(multiprocessing.active_children()[0].pid, flush=True)
+
+threading.Thread(target=report, daemon=True).start()
+list(LocalPool(1).run(time.sleep, [(0, (60,), 0)]))  # a file that takes a minute
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads /proc to see whether the worker runs")
+def test_workers_end_promptly_when_the_batch_process_is_killed():
+    import subprocess
+    import sys
+    import time
+
+    batch = subprocess.Popen([sys.executable, "-c", _BATCH_KILLED_MID_FILE], stdout=subprocess.PIPE, text=True,
+                             env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+    worker = int(batch.stdout.readline())
+    assert _running(worker)
+    batch.kill()
+    batch.wait()
+    deadline = time.monotonic() + 5
+    while _running(worker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _running(worker)
