@@ -13,7 +13,7 @@ import json
 import os
 from pathlib import Path
 
-from filelock import FileLock, Timeout
+from filelock import FileLock, SoftFileLock, Timeout
 
 from ..errors import OutputError, UsageError
 from ..options import Options
@@ -82,7 +82,8 @@ class OutputState:
         lock = self.folder / "lock"
         for path in (lock, self.path, self.path.with_name(self.path.name + ".tmp")):
             _refuse_link(path)
-        os.close(atomic.open_no_follow(lock, os.O_WRONLY | os.O_CREAT))
+        if not issubclass(FileLock, SoftFileLock):  # a soft lock is a file that exists only while held
+            os.close(atomic.open_no_follow(lock, os.O_WRONLY | os.O_CREAT))
         # the operating system's own lock (flock, or LockFileEx on Windows): it ends with the
         # process, so a run that was killed never leaves the folder locked
         self._lock = FileLock(lock, timeout=0)
