@@ -200,16 +200,18 @@ def test_a_run_into_a_subfolder_of_a_running_runs_output_is_refused(tmp_path, fa
 def test_a_link_at_the_review_folder_is_refused_and_nothing_outside_changes(tmp_path, fake_detector):
     fake_detector()
     folder, out, _ = outside_and_out(tmp_path)
-    (tmp_path / "outside" / "00001.jpg").write_bytes(b"a photo of mine, named like a preview")
-    before = tree_hashes(tmp_path / "outside")
+    elsewhere = tmp_path / "elsewhere"  # holding only files named like previews
+    elsewhere.mkdir()
+    (elsewhere / "00001.jpg").write_bytes(b"a photo of mine")
+    before = tree_hashes(elsewhere)
     out.mkdir()
     try:
-        (out / "photoguard-review").symlink_to(tmp_path / "outside")
+        (out / "photoguard-review").symlink_to(elsewhere)
     except OSError:
         pytest.skip("this system makes no symbolic links")
     result = run("clean", folder, "-o", out, "--review")
     assert result.exit_code == 2 and "link" in result.stderr and "Traceback" not in result.output
-    assert tree_hashes(tmp_path / "outside") == before
+    assert tree_hashes(elsewhere) == before
 
 
 @pytest.mark.skipif(os.name == "nt", reason="a signal sent to this process is POSIX")
