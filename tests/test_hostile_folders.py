@@ -287,3 +287,21 @@ def test_workers_end_promptly_when_the_batch_process_is_killed():
     while _running(worker) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _running(worker)
+
+
+def test_temporary_files_are_removed_only_inside_the_output_folder(tmp_path, fake_detector):
+    fake_detector()
+    folder, out, _ = outside_and_out(tmp_path)
+    one_photo(folder / "sub")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / ".photoguard-draft.tmp").write_text("named like a temporary file, but someone else's")
+    before = tree_hashes(elsewhere)
+    out.mkdir()
+    try:
+        (out / "sub").symlink_to(elsewhere)
+    except OSError:
+        pytest.skip("this system makes no symbolic links")
+    result = run("clean", folder, "-o", out)
+    assert result.exit_code == 1 and "leads outside" in result.stderr
+    assert tree_hashes(elsewhere) == before

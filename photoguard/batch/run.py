@@ -58,7 +58,8 @@ def clean_batch(jobs: list[Job], options: Options, executor=None,
     files removed, the state of the copies already in place kept.
     """
     roots = sorted({job.out_root for job in jobs if job.out_root})
-    folders = {job.dst.parent for job in jobs if job.dst}
+    # only folders inside their output folder: one reached through a link is someone else's
+    folders = {job.dst.parent for job in jobs if job.dst and _inside(job.dst.parent, job.out_root)}
     with ExitStack() as stack:
         states = {root: stack.enter_context(OutputState(root)) for root in roots}
         atomic.remove_temporaries(folders)  # left by a run that was killed: we hold the lock now
@@ -119,7 +120,7 @@ def _with_history(job: Job, state: OutputState, options: Options) -> Job:
 def _clean_planned(job: Job, options: Options) -> Result:
     """``clean_file``, knowing what an earlier run recorded for ``job.dst`` (``job.previous``,
     and ``job.previous_clip`` for a Motion Photo's clip)."""
-    if job.out_root and job.out_root.resolve() not in (job.dst.parent.resolve(), *job.dst.parent.resolve().parents):
+    if job.out_root and not _inside(job.dst.parent, job.out_root):
         raise OutputError(f"{job.dst.parent} leads outside the output folder through a link; "
                           "photoguard does not write there", job.dst)
     source, fingerprint = file_sha256(job.src), options_fingerprint(options)
@@ -136,6 +137,12 @@ def _clean_planned(job: Job, options: Options) -> Result:
         if done.status == "cleaned" and done.output:
             done.record = Entry(source, fingerprint, file_sha256(atomic.written_path(done.output)))
     return result
+
+
+def _inside(folder: Path, out_root: Path) -> bool:
+    """True when ``folder`` is ``out_root`` or in it, once links are followed."""
+    resolved = folder.resolve()
+    return out_root.resolve() in (resolved, *resolved.parents)
 
 
 def _ours(copy: Path, previous: Entry | None) -> bool:
