@@ -142,7 +142,8 @@ def clean(paths, output, mode, mask_scale, output_format, overwrite, rename, rev
     if review:
         from . import review as review_page  # deferred: start-up
 
-        work, pages = review_page.clean_and_preview, review_page.Pages(options, show_paths, cleaned=True)
+        with _reported_errors():
+            work, pages = review_page.clean_and_preview, review_page.Pages(options, show_paths, cleaned=True).open(jobs)
     with ExitStack() as resources:
         executor = _workers(common)
         if scheduler:
@@ -214,7 +215,8 @@ def review(paths, output, mode, mask_scale, regions, show_paths, **common):
     with _reported_errors():
         jobs = plan.plan_outputs(plan.find_inputs(list(paths), common["follow_links"]), output,
                                  options.output_format)
-    pages, failed = review_page.Pages(options, show_paths, cleaned=False), 0
+    with _reported_errors():
+        pages, failed = review_page.Pages(options, show_paths, cleaned=False).open(jobs), 0
     with _progress(len(jobs), common["quiet"]) as advance, _reported_errors():
         for job, item in zip(jobs, batch.run_batch(review_page.preview_job, jobs, options, _workers(common))):
             pages.add(job, item)

@@ -199,6 +199,13 @@ class Pages:
         self.options, self.show_paths, self.cleaned = options, show_paths, cleaned
         self.pages: dict[Path, _Page] = {}
 
+    def open(self, jobs: list[Job]) -> "Pages":
+        """The pages of the jobs' output folders, made ready before any work (a folder the
+        page cannot be written into stops the run before it starts)."""
+        for root in sorted({job.out_root for job in jobs if job.out_root}):
+            self.pages.setdefault(root, _Page(root, self))
+        return self
+
     def add(self, job: Job, item) -> None:
         if job.out_root is None:  # not an image: nothing to review
             return
@@ -226,10 +233,16 @@ class _Page:
         if any(not _PREVIEW_NAME.fullmatch(p.name) for p in earlier):
             raise UsageError(f"{self.files} holds files photoguard did not write there; "
                              "move them, or choose another output folder with -o", self.files)
-        for old in earlier:  # the previews of an earlier run
-            old.unlink()
+        #: the previews of an earlier run, removed once this run works (it holds the lock then)
+        self.earlier = earlier
+
+    def _clear_earlier(self) -> None:
+        for old in self.earlier:
+            old.unlink(missing_ok=True)
+        self.earlier = []
 
     def add(self, job: Job, item) -> None:
+        self._clear_earlier()
         photo = getattr(item, "photo", None)
         if photo is None:
             self.not_shown += 1
@@ -285,6 +298,7 @@ class _Page:
         return None
 
     def write(self) -> Path:
+        self._clear_earlier()
         options = self.pages.options
         order = sorted(self.entries, key=lambda e: (not e["warnings"], e["name"]))
         seen = {e["hash"] for e in order}

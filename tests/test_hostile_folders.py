@@ -212,6 +212,7 @@ def test_a_link_at_the_review_folder_is_refused_and_nothing_outside_changes(tmp_
     result = run("clean", folder, "-o", out, "--review")
     assert result.exit_code == 2 and "link" in result.stderr and "Traceback" not in result.output
     assert tree_hashes(elsewhere) == before
+    assert not (out / "a.jpg").exists()  # refused before any work
 
 
 @pytest.mark.skipif(os.name == "nt", reason="a signal sent to this process is POSIX")
