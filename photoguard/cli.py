@@ -78,11 +78,16 @@ review_options = _group(
 @click.version_option(package_name="photoguard")
 def cli():
     """Make privacy-safe copies of photos: metadata removed, faces obscured."""
-    signal.signal(signal.SIGTERM, _terminate)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _stop_once)
 
 
-def _terminate(signum, frame):
-    raise Terminated()
+def _stop_once(signum, frame):
+    """The first Ctrl-C (or SIGTERM) stops the run; those that follow while it removes its
+    temporary files and prints what was done are ignored, so the clean-up is never cut short."""
+    for later in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(later, signal.SIG_IGN)
+    raise KeyboardInterrupt() if signum == signal.SIGINT else Terminated()
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
@@ -142,7 +147,8 @@ def clean(paths, output, mode, mask_scale, output_format, overwrite, rename, rev
     if review:
         from . import review as review_page  # deferred: start-up
 
-        work, pages = review_page.clean_and_preview, review_page.Pages(options, show_paths, cleaned=True)
+        with _reported_errors():
+            work, pages = review_page.clean_and_preview, review_page.Pages(options, show_paths, cleaned=True).open(jobs)
     with ExitStack() as resources:
         executor = _workers(common)
         if scheduler:
@@ -169,9 +175,9 @@ def _clean_jobs(jobs, options, executor, work, pages, common) -> None:
                     tally.add(result)
                     if common["as_json"]:
                         click.echo(report.result_json(result))
-                    for failed in result.with_clip():
-                        if failed.status == "failed":
-                            click.echo(report.failure_line(failed), err=True)
+                    for told in result.with_clip():
+                        if report.needs_a_line(told):
+                            click.echo(report.failure_line(told), err=True)
                     advance()
         except (KeyboardInterrupt, Terminated) as interrupt:
             stopped = interrupt
@@ -214,7 +220,8 @@ def review(paths, output, mode, mask_scale, regions, show_paths, **common):
     with _reported_errors():
         jobs = plan.plan_outputs(plan.find_inputs(list(paths), common["follow_links"]), output,
                                  options.output_format)
-    pages, failed = review_page.Pages(options, show_paths, cleaned=False), 0
+    with _reported_errors():
+        pages, failed = review_page.Pages(options, show_paths, cleaned=False).open(jobs), 0
     with _progress(len(jobs), common["quiet"]) as advance, _reported_errors():
         for job, item in zip(jobs, batch.run_batch(review_page.preview_job, jobs, options, _workers(common))):
             pages.add(job, item)

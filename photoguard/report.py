@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from .batch import UP_TO_DATE
+from .batch import EARLIER_OUTPUT, NOT_OURS, UP_TO_DATE
 from .parts.results import Report, Result
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
@@ -89,6 +89,17 @@ def failure_line(result: Result) -> str:
     return f"photoguard: {printable(result.input)}: {printable(result.error)}"
 
 
+def _not_ours(result: Result) -> bool:
+    """A file at the copy's path that photoguard did not write: the output folder is not all safe."""
+    return result.status == "skipped" and NOT_OURS in (result.error or "")
+
+
+def needs_a_line(result: Result) -> bool:
+    """Failures, and what a user must hear of though nothing failed: a file in the output
+    folder that photoguard did not write, an earlier output folder left out of the input."""
+    return result.status == "failed" or _not_ours(result) or result.error == EARLIER_OUTPUT
+
+
 class Tally:
     """Counts for the closing summary."""
 
@@ -99,9 +110,15 @@ class Tally:
         self.partial = 0
         #: --keep-motion: Motion Photo videos that could not be kept (their stills were cleaned)
         self.clips_failed = 0
+        #: files at copies' paths that photoguard did not write (the folder is not all safe)
+        self.not_ours = 0
+        #: folders inside the inputs that hold an earlier run's copies, not walked
+        self.left_out = 0
 
     def add(self, result: Result) -> None:
         self.status["up to date" if result.error == UP_TO_DATE else result.status] += 1
+        self.not_ours += _not_ours(result)
+        self.left_out += result.error == EARLIER_OUTPUT
         if result.status == "cleaned":
             self.faces += sum(len(done.faces) for done in result.with_clip())
             self.partial += bool(result.dropped)
@@ -109,7 +126,7 @@ class Tally:
 
     @property
     def any_failed(self) -> bool:
-        return bool(self.status["failed"] or self.clips_failed)
+        return bool(self.status["failed"] or self.clips_failed or self.not_ours)
 
     def summary(self, output_folders: list[Path]) -> str:
         where = ", ".join(printable(p) for p in output_folders) or "nowhere"
@@ -118,7 +135,13 @@ class Tally:
             if self.partial else ""
         clips = f"{self.clips_failed} Motion Photo video{'s' * (self.clips_failed != 1)} not kept; " \
             if self.clips_failed else ""
+        left_out = f"{self.left_out} earlier output folder{'s' * (self.left_out != 1)} left out; " \
+            if self.left_out else ""
+        verdict = f"safe copies in {where}"
+        if self.not_ours:
+            verdict = (f"{self.not_ours} file{'s' * (self.not_ours != 1)} that photoguard did not write in "
+                       f"{where}: not all of it is safe")
         return (f"{self.status['cleaned']} cleaned, {fresh}{self.status['skipped']} skipped, "
                 f"{self.status['failed']} failed; {clips}{self.faces} face{'s' * (self.faces != 1)} obscured; "
-                f"{partial}safe copies in {where}")
+                f"{partial}{left_out}{verdict}")
 

@@ -199,6 +199,13 @@ class Pages:
         self.options, self.show_paths, self.cleaned = options, show_paths, cleaned
         self.pages: dict[Path, _Page] = {}
 
+    def open(self, jobs: list[Job]) -> "Pages":
+        """The pages of the jobs' output folders, made ready before any work (a folder the
+        page cannot be written into stops the run before it starts)."""
+        for root in sorted({job.out_root for job in jobs if job.out_root}):
+            self.pages.setdefault(root, _Page(root, self))
+        return self
+
     def add(self, job: Job, item) -> None:
         if job.out_root is None:  # not an image: nothing to review
             return
@@ -215,15 +222,27 @@ class _Page:
     def __init__(self, out_root: Path, pages: Pages):
         self.root, self.pages, self.entries, self.not_shown = out_root, pages, [], 0
         self.files = out_root / FILES_FOLDER
-        self.files.mkdir(parents=True, exist_ok=True)
-        earlier = list(self.files.iterdir())
+        if os.path.islink(self.files):  # its previews would be written, and old ones removed, elsewhere
+            raise UsageError(f"{self.files} is a link; photoguard never writes through links in an output folder "
+                             "(remove it, or choose another output folder)", self.files)
+        try:
+            self.files.mkdir(parents=True, exist_ok=True)
+            earlier = list(self.files.iterdir())
+        except OSError as exc:
+            raise UsageError(f"cannot write the review page into {out_root}: {exc.strerror or exc}", out_root) from exc
         if any(not _PREVIEW_NAME.fullmatch(p.name) for p in earlier):
             raise UsageError(f"{self.files} holds files photoguard did not write there; "
                              "move them, or choose another output folder with -o", self.files)
-        for old in earlier:  # the previews of an earlier run
-            old.unlink()
+        #: the previews of an earlier run, removed once this run works (it holds the lock then)
+        self.earlier = earlier
+
+    def _clear_earlier(self) -> None:
+        for old in self.earlier:
+            old.unlink(missing_ok=True)
+        self.earlier = []
 
     def add(self, job: Job, item) -> None:
+        self._clear_earlier()
         photo = getattr(item, "photo", None)
         if photo is None:
             self.not_shown += 1
@@ -231,10 +250,10 @@ class _Page:
         options, number = self.pages.options, len(self.entries) + 1
         name = job.dst.relative_to(self.root).as_posix()
         thumb = f"{number:05d}.jpg"
-        (self.files / thumb).write_bytes(photo.thumb)
+        _write_new(self.files / thumb, photo.thumb)
         if photo.large:
             large = f"{number:05d}-large.jpg"
-            (self.files / large).write_bytes(photo.large)
+            _write_new(self.files / large, photo.large)
             large_url = _url(f"{FILES_FOLDER}/{large}")
         elif self.pages.cleaned:
             large_url = _url(name)  # the cleaned copy itself
@@ -279,6 +298,7 @@ class _Page:
         return None
 
     def write(self) -> Path:
+        self._clear_earlier()
         options = self.pages.options
         order = sorted(self.entries, key=lambda e: (not e["warnings"], e["name"]))
         seen = {e["hash"] for e in order}
@@ -292,11 +312,17 @@ class _Page:
         target = self.root / PAGE_NAME
         temporary = target.with_name(f".{PAGE_NAME}.tmp")
         try:
-            temporary.write_text(render(data), encoding="utf-8")
-            os.replace(temporary, target)
+            _write_new(temporary, render(data).encode("utf-8"))
+            os.replace(temporary, target)  # a link at the page's name is replaced, not written through
         except OSError as exc:
             raise OutputError(f"cannot write the review page: {exc.strerror or exc}", target) from exc
         return target
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    """A file of the review's written afresh: a link planted at its name is removed, not followed."""
+    with atomic.create_new(path) as handle:
+        handle.write(data)
 
 
 def _url(relative: str) -> str:

@@ -139,7 +139,7 @@ def test_existing_copies_are_kept_unless_overwrite(tmp_path, fake_detector):
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "a.jpg").write_bytes(b"mine")
     result = run("clean", tmp_path / "in", "-o", tmp_path / "out", "--json")
-    assert result.exit_code == 0
+    assert result.exit_code == 1  # kept, but not called safe
     assert json_lines(result.stdout)[0]["status"] == "skipped"
     assert (tmp_path / "out" / "a.jpg").read_bytes() == b"mine"
     result = run("clean", tmp_path / "in", "-o", tmp_path / "out", "--overwrite")
@@ -222,7 +222,7 @@ def test_a_file_given_by_name_may_be_cleaned_into_a_folder_beside_it(tmp_path, f
     assert result.exit_code == 0, result.output
     assert (tmp_path / "safe" / "a.jpg").exists()
     refused = run("clean", photo, "-o", tmp_path, "--overwrite")
-    assert refused.exit_code == 2 and "would replace the original" in refused.stderr
+    assert refused.exit_code == 2 and "holds the original" in refused.stderr
 
 
 def test_rename_gives_neutral_names_mapped_in_json(tmp_path, fake_detector):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -12,9 +13,11 @@ from ..errors import UsageError
 from ..media.video.motion import clip_path
 from ..parts.formats import BY_NAME, IMAGE_SUFFIXES, SNIFF_BYTES, output_format, sniff
 from ..parts.results import Entry
-from .state import file_sha256
+from .state import STATE_FOLDER, file_sha256
 
 OUTPUT_SUFFIX = "-safe"
+#: why a folder found in an input is not walked: it holds the copies of an earlier run
+EARLIER_OUTPUT = "an output folder of photoguard (it holds .photoguard/): left out"
 
 
 @dataclass(frozen=True)
@@ -68,8 +71,9 @@ def _walk(root: Path, follow_links: bool) -> list[Job]:
         seen.add((here.st_dev, here.st_ino))
         dirnames.sort()
         for name in list(dirnames):
-            if name.endswith(OUTPUT_SUFFIX):  # never descend into our own output folders
+            if os.path.isdir(os.path.join(folder, name, STATE_FOLDER)):  # copies, never cleaned again
                 dirnames.remove(name)
+                jobs.append(Job(Path(folder) / name, root, None, skip=EARLIER_OUTPUT))
             elif not follow_links and os.path.islink(os.path.join(folder, name)):
                 jobs.append(Job(Path(folder) / name, root, None, skip="a link to a folder (use --follow-links)"))
         for name in sorted(filenames):
@@ -114,8 +118,7 @@ def plan_outputs(jobs: list[Job], out: Path | None, requested_format: str, renam
             planned.append(job)
             continue
         target_root = out.resolve() if out else default_output_root(job.root)
-        if not job.named:  # a later run over the folder would clean the copies again
-            _refuse_inside(target_root, job.root)
+        _refuse_overlap(target_root, job)
         relative = Path(f"photo-{_content_digest(job.src)}") if rename else job.src.relative_to(job.root)
         handler = BY_NAME[output_format(job.format, requested_format)]
         suffix = job.src.suffix if job.src.suffix.lower() in handler.extensions else handler.extensions[0]
@@ -179,8 +182,9 @@ def portable_name(name: str) -> str:
 
 
 def _fold(path: Path) -> str:
-    """Windows and macOS do not tell A.jpg from a.jpg: neither do the copies' names."""
-    return str(path).casefold()
+    """Windows and macOS do not tell A.jpg from a.jpg, nor é written as one character from é
+    written as e and an accent (macOS): neither do the copies' names."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", str(path)).casefold())
 
 
 def _taken(dst: Path, taken: set[str]) -> bool:
@@ -216,8 +220,14 @@ def _content_digest(path: Path) -> str:
         return "unreadable-" + hashlib.sha256(os.fsencode(path)).hexdigest()[:8]
 
 
-def _refuse_inside(target_root: Path, input_root: Path) -> None:
-    input_resolved = input_root.resolve()
-    if target_root == input_resolved or input_resolved in target_root.parents:
-        raise UsageError(f"the output folder {target_root} is inside the input folder {input_root}; "
+def _refuse_overlap(target_root: Path, job: Job) -> None:
+    """The copies and the originals never share a folder tree: copies inside an input folder
+    would be cleaned again by a later run (and could take an original's place), originals
+    inside the output folder would sit among the copies it calls safe."""
+    input_root, source = job.root.resolve(), job.src.resolve()
+    if not job.named and (target_root == input_root or input_root in target_root.parents):
+        raise UsageError(f"the output folder {target_root} is inside the input folder {job.root}; "
                          "choose another with -o")
+    if target_root in source.parents:
+        raise UsageError(f"the output folder {target_root} holds the original {job.src}; "
+                         "choose a folder outside the photos with -o")

@@ -29,6 +29,8 @@ from .state import OutputState, file_sha256, options_fingerprint
 
 UP_TO_DATE = "up to date (cleaned earlier with the same options)"
 EXISTS_HINT = "(use --overwrite to replace it)"
+#: said of a file at a copy's path that no run recorded: it may be anything, an original too
+NOT_OURS = "photoguard did not write it"
 
 
 def clean_paths(paths, output=None, options: Options = Options(), executor=None, rename: bool = False,
@@ -56,7 +58,8 @@ def clean_batch(jobs: list[Job], options: Options, executor=None,
     files removed, the state of the copies already in place kept.
     """
     roots = sorted({job.out_root for job in jobs if job.out_root})
-    folders = {job.dst.parent for job in jobs if job.dst}
+    # only folders inside their output folder: one reached through a link is someone else's
+    folders = {job.dst.parent for job in jobs if job.dst and _inside(job.dst.parent, job.out_root)}
     with ExitStack() as stack:
         states = {root: stack.enter_context(OutputState(root)) for root in roots}
         atomic.remove_temporaries(folders)  # left by a run that was killed: we hold the lock now
@@ -65,11 +68,7 @@ def clean_batch(jobs: list[Job], options: Options, executor=None,
         def settled():
             for index, result, pending in _arrivals(work or clean_job, planned, options, executor):
                 job = planned[index]
-                result = _settle(job, result, pending)
-                for done in result.with_clip():
-                    if done.record and done.output:
-                        states[job.out_root].record(done.output, done.record)
-                yield index, result
+                yield index, _settle(job, result, pending, states[job.out_root].record if job.out_root else None)
 
         try:
             yield from _in_order(settled(), len(planned))
@@ -105,7 +104,7 @@ def guarded(job: Job, options: Options, action: Callable) -> Report | Result:
     try:
         return action(job, options)
     except OutputExists as exc:
-        return Result(job.src, job.dst, "skipped", error=f"{exc.message} {EXISTS_HINT}")
+        return _not_ours(job, exc)
     except PhotoguardError as exc:
         return Result(job.src, None, "failed", error=str(exc))
     except Exception as exc:  # noqa: BLE001 - a bug must not stop the batch: fail closed, go on
@@ -121,7 +120,7 @@ def _with_history(job: Job, state: OutputState, options: Options) -> Job:
 def _clean_planned(job: Job, options: Options) -> Result:
     """``clean_file``, knowing what an earlier run recorded for ``job.dst`` (``job.previous``,
     and ``job.previous_clip`` for a Motion Photo's clip)."""
-    if job.out_root and job.out_root.resolve() not in (job.dst.parent.resolve(), *job.dst.parent.resolve().parents):
+    if job.out_root and not _inside(job.dst.parent, job.out_root):
         raise OutputError(f"{job.dst.parent} leads outside the output folder through a link; "
                           "photoguard does not write there", job.dst)
     source, fingerprint = file_sha256(job.src), options_fingerprint(options)
@@ -138,6 +137,12 @@ def _clean_planned(job: Job, options: Options) -> Result:
         if done.status == "cleaned" and done.output:
             done.record = Entry(source, fingerprint, file_sha256(atomic.written_path(done.output)))
     return result
+
+
+def _inside(folder: Path, out_root: Path) -> bool:
+    """True when ``folder`` is ``out_root`` or in it, once links are followed."""
+    resolved = folder.resolve()
+    return out_root.resolve() in (resolved, *resolved.parents)
 
 
 def _ours(copy: Path, previous: Entry | None) -> bool:
@@ -227,15 +232,19 @@ def _failure(job: Job, answer) -> Result:
     return Result(job.src, None, "failed", error=error)
 
 
-def _settle(job: Job, result: Result, pending: list[atomic.Staged]) -> Result:
-    """Move a result's staged copies into place, its own copy first; a copy that cannot be
-    moved says so (a Motion Photo's clip that cannot follow its still fails on its own)."""
+def _settle(job: Job, result: Result, pending: list[atomic.Staged], record: Callable | None) -> Result:
+    """Record each of a result's staged copies in the output folder's state, then move it into
+    place, its own copy first; a copy that cannot be recorded or moved says so (a Motion
+    Photo's clip that cannot follow its still fails on its own)."""
     if result.status != "cleaned":
         _discard(pending)
         return result
     pending = sorted(pending, key=lambda item: item.dst != job.dst)
+    entries = {done.output: done.record for done in result.with_clip() if done.record and done.output}
     for done, item in enumerate(pending):
         try:
+            if record and item.dst in entries:
+                record(item.dst, entries[item.dst])
             atomic.commit(item)
         except PhotoguardError as exc:
             _discard(pending[done + 1:])
@@ -243,11 +252,13 @@ def _settle(job: Job, result: Result, pending: list[atomic.Staged]) -> Result:
                 result.motion = Result(job.src, None, "failed",
                                        error=f"its Motion Photo video was not kept: {exc}")
                 return result
-            status = "skipped" if isinstance(exc, OutputExists) else "failed"
-            hint = f" {EXISTS_HINT}" if status == "skipped" else ""
-            return Result(job.src, job.dst if status == "skipped" else None, status,
-                          error=f"{exc.message}{hint}" if hint else str(exc))
+            return _not_ours(job, exc) if isinstance(exc, OutputExists) else Result(job.src, None, "failed",
+                                                                                      error=str(exc))
     return result
+
+
+def _not_ours(job: Job, exc: OutputExists) -> Result:
+    return Result(job.src, job.dst, "skipped", error=f"{exc.message} and {NOT_OURS} {EXISTS_HINT}")
 
 
 def _discard(pending: list[atomic.Staged]) -> None:

@@ -8,6 +8,7 @@ which that process removes, and no copy appears that the folder's state does not
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 import threading
@@ -52,6 +53,38 @@ def written_path(dst: Path) -> Path:
         if item.dst == dst:
             return item.temp
     return dst
+
+
+#: open() refuses a link as the path's last part where the system has the flag (POSIX); where
+#: it has not (Windows), the path is checked just before it is opened
+_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_BINARY = getattr(os, "O_BINARY", 0)
+
+
+def open_no_follow(path: Path, flags: int, mode: int = 0o666) -> int:
+    """``os.open`` that never follows a link at ``path`` (OSError ELOOP instead), so that a
+    link planted in the output folder cannot make photoguard write elsewhere."""
+    if not _NO_FOLLOW and os.path.islink(path):
+        raise OSError(errno.ELOOP, "it is a link", str(path))
+    return os.open(path, flags | _NO_FOLLOW | _BINARY, mode)
+
+
+def create_new(path: Path) -> BinaryIO:
+    """``path`` opened for writing as a new file: whatever had that name (a file left by a
+    stopped run, or a link) is removed first, never written through."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY, 0o666), "wb")
+
+
+def probe_writable(folder: Path) -> None:
+    """OSError unless a file can be created in ``folder`` (permissions alone do not tell: root,
+    read-only mounts, Windows attributes). The probe has a temporary name, removed at once."""
+    fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=folder)
+    os.close(fd)
+    os.unlink(name)
 
 
 def _default_mode() -> int:

@@ -4,13 +4,16 @@ Each worker takes one file at a time. This process keeps every file's time budge
 that overruns is stopped (even inside a long call into a C library, which no signal in the
 worker could interrupt) and replaced, and the file is reported as failed; so is a file whose
 worker dies. Works the same with every process start method, ``spawn`` included (Windows and
-macOS), and uses no POSIX-only facility.
+macOS), and uses no POSIX-only facility. A worker whose batch process is killed notices at once
+and ends.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
+import threading
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import wait
@@ -46,10 +49,23 @@ def start_method() -> str:
     return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
 
-def _serve(connection, function: Callable, setup: Callable | None) -> None:
+def _exit_when_orphaned(batch_alive) -> None:
+    """A worker whose batch process was killed ends at once (no one would read its answer),
+    even in the middle of a long file: nothing is ever sent on ``batch_alive``, so its read
+    returns only when the batch process's end closes, which it does when that process dies."""
+    try:
+        batch_alive.recv()
+    except (EOFError, OSError):
+        pass
+    os._exit(1)
+
+
+def _serve(connection, function: Callable, setup: Callable | None, batch_alive=None) -> None:
     """A worker's life: set up once, then answer (key, args) messages until told to stop."""
     # Ctrl-C reaches every process of the console: only the batch's own process decides
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if batch_alive is not None:
+        threading.Thread(target=_exit_when_orphaned, args=(batch_alive,), daemon=True).start()
     if setup:
         setup()
     while True:
@@ -70,9 +86,11 @@ def _serve(connection, function: Callable, setup: Callable | None) -> None:
 class _Worker:
     def __init__(self, context, function: Callable, setup: Callable | None):
         self.connection, child = context.Pipe()
-        self.process = context.Process(target=_serve, args=(child, function, setup), daemon=True)
+        batch_alive, self._alive = context.Pipe(duplex=False)  # this process's end: never written
+        self.process = context.Process(target=_serve, args=(child, function, setup, batch_alive), daemon=True)
         self.process.start()
         child.close()
+        batch_alive.close()
         self.key = None
         self.seconds = 0.0
         self.deadline = float("inf")
@@ -94,6 +112,7 @@ class _Worker:
             self.process.kill()
         self.process.join()
         self.connection.close()
+        self._alive.close()
 
 
 class LocalPool:
