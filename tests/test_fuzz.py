@@ -153,3 +153,38 @@ def test_bytes_planted_in_a_kept_png_structure_never_reach_the_lossless_copy(tmp
     assert MARK[:6] not in copy and MARK[:6] not in _inflated(copy)
     with Image.open(io.BytesIO(source)) as original, Image.open(io.BytesIO(copy)) as cleaned:
         assert np.array_equal(np.asarray(original.convert("RGBA")), np.asarray(cleaned.convert("RGBA")))
+
+
+def _jpeg_with(planted: str) -> bytes:
+    """A JPEG whose ``planted`` kept structure also carries MARK where no decoder reads it."""
+    out = io.BytesIO()
+    Image.fromarray(photo_pixels(48, 32)).save(out, "JPEG", quality=90, progressive=planted == "between scans")
+    data = out.getvalue()
+    first_scan = data.index(b"\xff\xda")
+    if planted == "after the last block":
+        return data[:-2] + MARK + data[-2:]
+    if planted == "between scans":
+        second_scan = data.index(b"\xff\xda", first_scan + 2)
+        return data[:second_scan] + MARK + data[second_scan:]
+    segment = {
+        "unused DQT": b"\xff\xdb\x00\x43\x03" + MARK * 8,
+        "unused DHT": b"\xff\xc4\x00\x1b\x13" + b"\0\0\x08" + b"\0" * 13 + MARK,  # MARK as its symbols
+        "APP14": b"\xff\xee\x00\x16Adobe\x00\x64\x00\x00\x00\x00\x01" + MARK,
+    }[planted]
+    return data[:first_scan] + segment + data[first_scan:]
+
+
+@pytest.mark.parametrize("planted", ["after the last block", "between scans", "unused DQT", "unused DHT",
+                                     "APP14"])
+def test_bytes_planted_in_a_kept_jpeg_structure_never_reach_the_copy(tmp_path, planted):
+    source = _jpeg_with(planted)
+    src, dst = tmp_path / "in.jpg", tmp_path / "out" / "in.jpg"
+    src.write_bytes(source)
+    clean_file(src, dst, Options(faces=False))
+    copy = dst.read_bytes()
+    assert MARK[:6] not in copy
+    with Image.open(io.BytesIO(source)) as original, Image.open(io.BytesIO(copy)) as cleaned:
+        assert np.abs(np.asarray(original, int) - np.asarray(cleaned, int)).mean() < 2
+        # the quality is kept: the tables the frame's components use, and no other
+        used = [original.quantization[component[3]] for component in original.layer]
+        assert [cleaned.quantization[component[3]] for component in cleaned.layer] == used
