@@ -1,10 +1,10 @@
 """ICC colour profiles: a sanitised copy that keeps the colours and names nobody.
 
-Why keep a profile at all: the lossless JPEG and PNG paths copy the compressed pixels bit for bit,
-so they cannot convert them to sRGB; dropping the profile of a Display P3 or Adobe RGB photo
-would shift its colours. The profile is rebuilt instead with only the tags that define the
-colour transform, a neutral description, and the header fields that name a device maker,
-model, profile creator, date or checksum zeroed. Re-encoded copies are converted to sRGB and
+Why keep a profile at all: the lossless PNG path writes the original's pixels as they are, so it
+cannot convert them to sRGB; dropping the profile of a Display P3 or Adobe RGB photo would
+shift its colours. The profile is rebuilt instead with only the tags that define the colour
+transform (each cut to the length its values take), a neutral description, and the header
+fields that name a device maker, model, profile creator, date or checksum zeroed. Re-encoded copies are converted to sRGB and
 carry no profile (see picture.to_srgb).
 """
 
