@@ -78,12 +78,11 @@ def test_broken_profiles_are_refused():
 
 
 @pytest.mark.parametrize("space", PROFILES)
-def test_lossless_jpeg_keeps_a_clean_profile_and_the_same_colours(tmp_path, space):
-    source = builders.jpeg(image=photo(), profile=builders.device_profile(PROFILES[space]))
+def test_a_jpeg_with_no_face_is_converted_to_srgb_with_the_same_colours(tmp_path, space):
+    source = builders.jpeg(image=photo(), profile=builders.device_profile(PROFILES[space]), quality=95)
     copy = clean(tmp_path, source, "p.jpg", Options(faces=False))
-    kept = Image.open(io.BytesIO(copy)).info["icc_profile"]
-    assert icc.is_clean(kept)
-    assert np.abs(rendered(source) - rendered(copy)).mean() == 0
+    assert not Image.open(io.BytesIO(copy)).info.get("icc_profile")
+    assert np.abs(rendered(source) - rendered(copy)).mean(axis=(0, 1)).max() < 1.5
 
 
 @pytest.mark.parametrize("space", PROFILES)

@@ -17,10 +17,8 @@ from PIL import Image
 from photoguard.errors import VerificationError
 from photoguard.media.copies import verify_copy
 from photoguard.options import Options
-from photoguard.parts import icc
 from photoguard.parts.formats import BY_NAME, sniff
-from photoguard.parts.formats.jpeg import EXIF_ORIENTATION, ICC_CLEAN, JpegHandler, walk
-from photoguard.parts.formats.jpeg_lossless import strip
+from photoguard.parts.formats.jpeg import JpegHandler, walk
 from photoguard.parts.picture import register_heif
 from photoguard.pipeline import clean_file
 
@@ -82,7 +80,7 @@ def test_clean_twice_changes_nothing_of_substance(tmp_path, kind):
     twice = clean(tmp_path, once, SUFFIX[kind] if kind != "heic" else ".jpg", "b")
     handler = sniff(once[:32])
     assert [c.name for c in handler.containers(once)] == [c.name for c in handler.containers(twice)]
-    if handler.name in ("jpeg", "png", "tiff", "gif"):  # lossless or deterministic encoders
+    if handler.name in ("png", "tiff", "gif"):  # lossless or deterministic encoders
         assert once == twice
 
 
@@ -100,46 +98,14 @@ def test_exiftool_finds_nothing_identifying(tmp_path, kind):
     assert not [key for key in tags if "Comment" in key or "Trailer" in key or "Thumbnail" in key]
 
 
-def test_lossless_jpeg_keeps_pixels_bit_for_bit(tmp_path):
-    source = builders.jpeg(orientation=6, progressive=True, trailer=builders.MP4)
-    out = clean(tmp_path, source, ".jpg")
-    original, copy = Image.open(io.BytesIO(source)), Image.open(io.BytesIO(out))
-    assert np.array_equal(np.asarray(original), np.asarray(copy))
-    names = [c.name for c in JpegHandler().containers(out)]
-    assert names[:5] == ["SOI", "APP0:JFIF", EXIF_ORIENTATION, ICC_CLEAN, "DQT"]
-    assert copy.getexif() == {0x0112: 6}
-    assert icc.is_clean(copy.info["icc_profile"])
-
-
-def test_lossless_jpeg_copies_the_scan_data_unchanged(tmp_path):
-    source = builders.jpeg()
-    out = clean(tmp_path, source, ".jpg")
-    (start, end), = [(s, e) for marker, s, e, _ in walk(source) if marker == 0xDA]
-    assert source[start:end] + b"\xff\xd9" in out
-
-
-def test_lossless_jpeg_without_orientation_has_no_exif(tmp_path):
-    out = clean(tmp_path, builders.jpeg(orientation=1), ".jpg")
-    assert b"Exif" not in out
-
-
 def test_mpo_keeps_only_the_primary_image(tmp_path):
     out = clean(tmp_path, builders.mpo(), ".jpg")
     assert out.count(b"\xff\xd8") == 1 and out.endswith(b"\xff\xd9")
     assert Image.open(io.BytesIO(out)).format == "JPEG"
 
 
-def test_jfif_thumbnail_is_dropped_but_jfif_kept():
-    jfif = b"JFIF\0\x01\x02\x01\0\x48\0\x48\x02\x01" + b"\x80" * 6
-    source = builders.jpeg()
-    source = source[:2] + b"\xff\xe0" + (len(jfif) + 2).to_bytes(2, "big") + jfif + source[2:]
-    out = strip(source)
-    assert b"JFIF\0\x01\x02\x01\0\x48\0\x48\0\0" in out
-    assert "APP0:JFIF+thumbnail" not in [c.name for c in JpegHandler().containers(out)]
-
-
 def test_verify_refuses_exif_with_more_than_orientation(tmp_path):
-    out = strip(builders.jpeg(orientation=3))
+    out = clean(tmp_path, builders.jpeg(orientation=3), ".jpg")
     tampered = out[:2] + b"\xff\xe1" + (len(builders.exif_bytes()) + 2).to_bytes(2, "big") + builders.exif_bytes() + out[2:]
     path = tmp_path / "x.jpg"
     path.write_bytes(tampered)
@@ -155,7 +121,6 @@ def test_jpeg_walk_tolerates_stray_bytes_and_corrupt_scan_bytes():
     with_junk = source[:at] + b"\0\0" + source[at:]
     names = [c.name for c in JpegHandler().containers(with_junk)]
     assert "stray-bytes" in names
-    assert strip(with_junk) == strip(source)
     scan = next(s for marker, s, _, _ in walk(source) if marker == 0xDA) + 20
     corrupt = source[:scan] + b"\xff\x9f" + source[scan + 2 :]
     assert JpegHandler().containers(corrupt)[-1].name == "EOI"

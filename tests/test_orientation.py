@@ -56,9 +56,6 @@ def test_orientation_without_faces(tmp_path, kind, turn):
     source = BUILD[kind](orientation=turn)
     copy = clean(tmp_path, source, SUFFIX[kind], Options(faces=False))
     assert_same_picture(source, copy)
-    if kind == "jpeg":  # the lossless path: not a single pixel changed
-        with Image.open(io.BytesIO(source)) as a, Image.open(io.BytesIO(copy)) as b:
-            assert np.array_equal(np.asarray(a), np.asarray(b))
 
 
 @pytest.mark.parametrize("turn", ORIENTATIONS)

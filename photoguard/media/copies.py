@@ -23,8 +23,7 @@ def writable(image: Image.Image, handler: FormatHandler) -> Image.Image:
 
 def encode_hints(image: Image.Image, containers: list[Container]) -> EncodeHints:
     if image.format in ("JPEG", "MPO"):
-        tables = getattr(image, "quantization", None)
-        return EncodeHints(jpeg_qtables=[tables[k] for k in sorted(tables)] if tables else None,
+        return EncodeHints(jpeg_qtables=_tables_in_use(image),
                            jpeg_subsampling=JpegImagePlugin.get_sampling(image),
                            jpeg_turned=picture.orientation(image) != 1)
     if image.format == "WEBP":
@@ -35,6 +34,18 @@ def encode_hints(image: Image.Image, containers: list[Container]) -> EncodeHints
         still_with_alpha = image.mode == "RGBA" and not getattr(image, "is_animated", False)
         return EncodeHints(webp_lossless=lossless or still_with_alpha)
     return EncodeHints()
+
+
+def _tables_in_use(image: Image.Image) -> list | None:
+    """The quantisation tables of the frame's components, in component order (the last two
+    merged when chroma shares one): tables no component uses are not passed on."""
+    tables = getattr(image, "quantization", None) or {}
+    used = [component[3] for component in getattr(image, "layer", [])]
+    if not used or any(number not in tables for number in used):
+        return None
+    if len(used) == 3 and used[1] == used[2]:
+        used = used[:2]
+    return [tables[number] for number in used]
 
 
 def verify_copy(path: Path, handler: FormatHandler, expected_size: tuple[int, int],

@@ -1,7 +1,6 @@
 """A photo that shows one picture (and the primary picture of a burst, a stereo pair or an MPO
 file, whose others the copy leaves out): faces found on a reduced decode and obscured in a
-fresh copy, upright and in sRGB; or, with no face, a JPEG's or PNG's compressed data copied
-as it is."""
+fresh copy, upright and in sRGB; or, with no face, a PNG's pixels written afresh as they are."""
 
 from __future__ import annotations
 
@@ -14,7 +13,7 @@ from ..options import Options
 from ..parts import picture, regions
 from ..parts.atomic import write_atomically
 from ..parts.detection import find_faces
-from ..parts.formats import BY_NAME, FormatHandler, jpeg_lossless, output_format, png_lossless
+from ..parts.formats import BY_NAME, FormatHandler, output_format, png_lossless
 from ..parts.obscure import obscure_in_place
 from ..parts.picture import PictureFile
 from ..parts.results import Report, Result
@@ -69,14 +68,15 @@ def _strip_png(data: bytes, orientation: int, profile: bytes | None) -> bytes:
     return png_lossless.strip(data, profile)
 
 
-#: format -> strip(data, orientation, profile): a copy made without re-encoding
-_LOSSLESS = {"jpeg": jpeg_lossless.strip, "png": _strip_png}
+#: format -> strip(data, orientation, profile): a copy with exactly the original's pixels. A JPEG
+#: is re-encoded with its own tables instead: its compressed data cannot be checked for bytes
+#: that decoders skip (after the last block, between scans) without decoding it
+_LOSSLESS = {"png": _strip_png}
 
 
 def _clean_losslessly(data: bytes, image: Image.Image, handler: FormatHandler, dst: Path,
                       options: Options) -> bool:
-    """A JPEG or PNG with nothing to obscure, written in its own format: copy its compressed
-    data as it is.
+    """A PNG with nothing to obscure, written in its own format: its pixels written afresh.
 
     False when the file cannot be copied that way; it is then re-encoded.
     """

@@ -1,10 +1,10 @@
 """ICC colour profiles: a sanitised copy that keeps the colours and names nobody.
 
-Why keep a profile at all: the lossless JPEG and PNG paths copy the compressed pixels bit for bit,
-so they cannot convert them to sRGB; dropping the profile of a Display P3 or Adobe RGB photo
-would shift its colours. The profile is rebuilt instead with only the tags that define the
-colour transform, a neutral description, and the header fields that name a device maker,
-model, profile creator, date or checksum zeroed. Re-encoded copies are converted to sRGB and
+Why keep a profile at all: the lossless PNG path writes the original's pixels as they are, so it
+cannot convert them to sRGB; dropping the profile of a Display P3 or Adobe RGB photo would
+shift its colours. The profile is rebuilt instead with only the tags that define the colour
+transform (each cut to the length its values take), a neutral description, and the header
+fields that name a device maker, model, profile creator, date or checksum zeroed. Re-encoded copies are converted to sRGB and
 carry no profile (see picture.to_srgb).
 """
 
@@ -51,6 +51,46 @@ def _tags(profile: bytes) -> list[tuple[bytes, bytes]]:
     return found
 
 
+#: parametric curve function type -> number of parameters
+_PARA_PARAMS = {0: 1, 1: 3, 2: 4, 3: 5, 4: 7}
+
+
+def _lut_length(data: bytes) -> int:
+    inputs, outputs, grid = data[8], data[9], data[10]
+    if data[:4] == b"mft1":
+        return 48 + 256 * inputs + grid ** inputs * outputs + 256 * outputs
+    inputs_n, outputs_n = struct.unpack(">HH", data[48:52])
+    return 52 + 2 * (inputs_n * inputs + grid ** inputs * outputs + outputs_n * outputs)
+
+
+#: tag type -> the length of its data, read from its fixed part
+_LENGTHS = {
+    b"XYZ ": lambda data: 20,  # every XYZ tag kept holds one value
+    b"sf32": lambda data: 44,  # chad: a 3x3 matrix
+    b"curv": lambda data: 12 + 2 * struct.unpack(">I", data[8:12])[0],
+    b"para": lambda data: 12 + 4 * _PARA_PARAMS[struct.unpack(">H", data[8:10])[0]],
+    b"chrm": lambda data: 12 + 8 * struct.unpack(">H", data[8:10])[0],
+    b"cicp": lambda data: 12,
+    b"mft1": _lut_length,
+    b"mft2": _lut_length,
+}
+
+
+def _exact(signature: bytes, data: bytes) -> bytes:
+    """A kept tag's data cut to the length its values take, its reserved bytes zeroed: nothing
+    can hide after a tag's values. Raises ValueError for types whose length is not known here."""
+    length = _LENGTHS.get(data[:4])
+    if length is None:
+        raise ValueError(f"ICC tag {signature!r} of type {data[:4]!r} is not rebuilt")
+    try:
+        size = length(data)
+    except (struct.error, KeyError, IndexError) as exc:
+        raise ValueError(f"ICC tag {signature!r} is malformed") from exc
+    if size > len(data):
+        raise ValueError(f"ICC tag {signature!r} is cut short")
+    return data[:4] + bytes(4) + data[8:size]
+
+
 def _text(data: bytes) -> str | None:
     """The text of a desc (v2) or mluc (v4, first record) tag."""
     try:
@@ -81,7 +121,7 @@ def sanitise(profile: bytes) -> bytes:
     tags = dict(_tags(profile))
     version = profile[8]
     name = _text(tags.get(b"desc", b""))
-    kept = {sig: data for sig, data in tags.items() if sig in COLOUR_TAGS}
+    kept = {sig: _exact(sig, data) for sig, data in tags.items() if sig in COLOUR_TAGS}
     if not kept:
         raise ValueError("the ICC profile holds no colour tags")
     kept[b"desc"] = _text_tag(name if name and _STANDARD_NAMES.match(name) else NEUTRAL_NAME,
