@@ -144,7 +144,7 @@ def by_attribute(setdir: Path, dets: Path) -> dict[str, tuple[int, int]]:
             found[rel] = [f["box"] for f in rec["faces"]]
     counts: dict[str, list[int]] = {}
     for rel, boxes in gt["images"].items():
-        labels = attributes["images"].get(rel)
+        labels = attributes["images"].get(rel) if rel in found else None
         if not labels:
             continue
         used = set()

@@ -44,11 +44,13 @@ obscuring_options = _group(
 #: options shared by every command that looks for faces
 detection_options = _group(
         click.option("--detector", type=click.Choice(DETECTORS), default="centerface", show_default=True,
-                     help="Face detection engine: centerface (finds ~9 in 10 faces) or OpenCV's Haar cascades."),
+                     help="Face detection engine: centerface (finds ~9 in 10 upright faces, and looks for faces "
+                          "at every angle: upside down, sideways, tilted) or OpenCV's Haar cascades (upright only)."),
         click.option("--threshold", type=click.FloatRange(0, 1), default=None,
                      help="Score a detection needs to count as a face (lower finds more). Default: the engine's measured one."),
         click.option("--thorough", is_flag=True,
-                     help="Extra passes over the photo turned 90° and 270°, for sideways faces (slower)."),
+                     help="Slower, finds more turned faces: the full detection also over the photo turned "
+                          "90° and 270°, and the any-angle survey at a bigger size (smaller turned faces)."),
         click.option("--no-faces", "no_faces", is_flag=True, help="Do not look for faces: metadata only."),
         click.option("-j", "--jobs", type=click.IntRange(1), default=None,
                      help="Worker processes. Default: the number of CPUs."),
