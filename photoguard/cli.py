@@ -11,6 +11,7 @@ Exit codes: 0 all done, 1 some files failed (the rest were cleaned), 2 usage err
 from __future__ import annotations
 
 import json
+import math
 import signal
 import sys
 from contextlib import ExitStack
@@ -25,6 +26,17 @@ EXIT_CODES_HELP = ("Exit codes: 0 all done, 1 some files failed (the others were
                    "130 interrupted, 143 terminated.")
 
 
+class _Number(click.FloatRange):
+    """A float in a range, and a number: click's FloatRange lets ``nan`` (and ``inf``) through,
+    which would silently turn a limit off."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
+
+
 def _group(*decorators):
     """Several click options applied as one decorator."""
     def apply(command):
@@ -36,7 +48,7 @@ def _group(*decorators):
 
 obscuring_options = _group(
     click.option("--mode", type=click.Choice(MODES), default="blur", show_default=True, help="How faces are obscured."),
-    click.option("--mask-scale", type=click.FloatRange(1.0, 4.0), default=Options.mask_scale, show_default=True,
+    click.option("--mask-scale", type=_Number(1.0, 4.0), default=Options.mask_scale, show_default=True,
                  help="Size of the obscured ellipse relative to the face box (covers hair and ears)."),
 )
 
@@ -46,7 +58,7 @@ detection_options = _group(
         click.option("--detector", type=click.Choice(DETECTORS), default="centerface", show_default=True,
                      help="Face detection engine: centerface (finds ~9 in 10 upright faces, and looks for faces "
                           "at every angle: upside down, sideways, tilted) or OpenCV's Haar cascades (upright only)."),
-        click.option("--threshold", type=click.FloatRange(0, 1), default=None,
+        click.option("--threshold", type=_Number(0, 1), default=None,
                      help="Score a detection needs to count as a face (lower finds more). Default: the engine's measured one."),
         click.option("--thorough", is_flag=True,
                      help="Slower, finds more turned faces: the full detection also over the photo turned "
@@ -58,10 +70,10 @@ detection_options = _group(
         click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary."),
         click.option("--max-pixels", type=click.IntRange(1), default=Options.max_pixels, show_default=True,
                      help="Refuse images (and videos whose frames) declare more pixels than this."),
-        click.option("--max-duration", type=click.FloatRange(0), default=Options.max_duration, show_default=True,
+        click.option("--max-duration", type=_Number(0), default=Options.max_duration, show_default=True,
                      help="Refuse videos longer than this many seconds (0: no limit)."),
         click.option("--follow-links", is_flag=True, help="Walk into folders that are symbolic links."),
-        click.option("--max-seconds", type=click.FloatRange(0), default=Options.max_seconds, show_default=True,
+        click.option("--max-seconds", type=_Number(0), default=Options.max_seconds, show_default=True,
                      help="Give up on a file that takes longer than this (0: no limit)."),
 )
 

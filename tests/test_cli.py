@@ -254,3 +254,12 @@ def test_a_damaged_model_stops_the_run_before_any_work(tmp_path, monkeypatch, co
     (line,) = result.stderr.splitlines()
     assert "damaged" in line and "reinstall photoguard" in line
     assert not (tmp_path / "out").exists() and result.stdout == ""
+
+
+@pytest.mark.parametrize("option", ["--max-seconds", "--max-duration", "--threshold", "--mask-scale"])
+@pytest.mark.parametrize("value", ["nan", "inf", "-1"])
+def test_a_limit_that_is_not_a_finite_number_is_a_usage_error(tmp_path, option, value):
+    (tmp_path / "in").mkdir()
+    result = CliRunner().invoke(cli, ["clean", str(tmp_path / "in"), option, value])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
