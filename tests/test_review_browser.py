@@ -148,4 +148,5 @@ def test_review_page_draw_keep_save_and_clean_with_the_corrections(samples, tmp_
     kx, ky, kw, kh = kept
     original, cleaned = displayed(samples / "astronaut_gps.jpg"), displayed(fixed / "portrait.jpg")
     face = (slice(ky, ky + kh), slice(kx, kx + kw))
-    assert np.abs(original[face] - cleaned[face]).max() <= 2, "the kept face was obscured"
+    # a copy with no face is re-encoded, not copied bit for bit: a blur changes far more
+    assert np.abs(original[face] - cleaned[face]).mean() < 2, "the kept face was obscured"
