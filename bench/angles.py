@@ -33,6 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from photoguard.parts.detect import make_detector  # noqa: E402
+from photoguard.parts.detect.base import iou  # noqa: E402
 from photoguard.parts.detect.centerface import CenterFaceDetector  # noqa: E402
 
 DEFAULT_FACE_EVAL = REPO.parent / "shared" / "tools" / "face_eval.py"
@@ -151,8 +152,8 @@ def by_attribute(setdir: Path, dets: Path) -> dict[str, tuple[int, int]]:
         for i, box in enumerate(boxes):
             best, best_j = 0.3, None
             for j, det in enumerate(found.get(rel, [])):
-                if j not in used and _iou(box, det) >= best:
-                    best, best_j = _iou(box, det), j
+                if j not in used and iou(box, det) >= best:
+                    best, best_j = iou(box, det), j
             if best_j is not None:
                 used.add(best_j)
             label = dict(zip(attributes["fields"], labels[i])) if i < len(labels) else {}
@@ -162,16 +163,6 @@ def by_attribute(setdir: Path, dets: Path) -> dict[str, tuple[int, int]]:
                     c[0] += best_j is not None
                     c[1] += 1
     return {k: (v[0], v[1]) for k, v in sorted(counts.items())}
-
-
-def _iou(a, b) -> float:
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    w = min(ax + aw, bx + bw) - max(ax, bx)
-    h = min(ay + ah, by + bh) - max(ay, by)
-    if w <= 0 or h <= 0:
-        return 0.0
-    return w * h / (aw * ah + bw * bh - w * h)
 
 
 def time_12mp(setdir: Path, variants: dict) -> dict[str, float]:
