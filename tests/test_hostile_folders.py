@@ -15,6 +15,14 @@ from photoguard.batch.plan import find_inputs, plan_outputs
 from photoguard.cli import cli
 
 
+def link_or_skip(link: Path, target: Path) -> None:
+    """A symbolic link at ``link``, or the test skipped where the system makes none."""
+    try:
+        link.symlink_to(target)
+    except OSError:
+        pytest.skip("this system makes no symbolic links")
+
+
 def run(*args):
     return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
 
@@ -98,10 +106,7 @@ def test_a_link_in_the_state_folder_is_refused_and_nothing_outside_changes(tmp_p
         link.rmdir()
     else:
         link.unlink(missing_ok=True)
-    try:
-        link.symlink_to(target)
-    except OSError:
-        pytest.skip("this system makes no symbolic links")
+    link_or_skip(link, target)
     write_leaky_jpeg(folder / "b.jpg")
     result = run("clean", folder, "-o", out)
     assert result.exit_code == 2 and "link" in result.stderr and len(result.stderr.splitlines()) == 1
@@ -112,10 +117,7 @@ def test_a_link_loop_at_the_lock_is_one_line(tmp_path, fake_detector):
     fake_detector()
     folder, out, _ = outside_and_out(tmp_path)
     (out / ".photoguard").mkdir(parents=True)
-    try:
-        (out / ".photoguard" / "lock").symlink_to(out / ".photoguard" / "lock")
-    except OSError:
-        pytest.skip("this system makes no symbolic links")
+    link_or_skip(out / ".photoguard" / "lock", out / ".photoguard" / "lock")
     result = run("clean", folder, "-o", out)
     assert result.exit_code == 2 and "Traceback" not in result.output and len(result.stderr.splitlines()) == 1
 
@@ -205,10 +207,7 @@ def test_a_link_at_the_review_folder_is_refused_and_nothing_outside_changes(tmp_
     (elsewhere / "00001.jpg").write_bytes(b"a photo of mine")
     before = tree_hashes(elsewhere)
     out.mkdir()
-    try:
-        (out / "photoguard-review").symlink_to(elsewhere)
-    except OSError:
-        pytest.skip("this system makes no symbolic links")
+    link_or_skip(out / "photoguard-review", elsewhere)
     result = run("clean", folder, "-o", out, "--review")
     assert result.exit_code == 2 and "link" in result.stderr and "Traceback" not in result.output
     assert tree_hashes(elsewhere) == before
@@ -299,10 +298,7 @@ def test_temporary_files_are_removed_only_inside_the_output_folder(tmp_path, fak
     (elsewhere / ".photoguard-draft.tmp").write_text("named like a temporary file, but someone else's")
     before = tree_hashes(elsewhere)
     out.mkdir()
-    try:
-        (out / "sub").symlink_to(elsewhere)
-    except OSError:
-        pytest.skip("this system makes no symbolic links")
+    link_or_skip(out / "sub", elsewhere)
     result = run("clean", folder, "-o", out)
     assert result.exit_code == 1 and "leads outside" in result.stderr
     assert tree_hashes(elsewhere) == before
